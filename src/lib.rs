@@ -1,0 +1,4 @@
+//! bacaudit
+pub mod canon;
+pub mod extract;
+pub mod rules;

@@ -1,0 +1,558 @@
+//! The compiled rules: services, kinds and link rules as matchers and templates, ready for the crawl.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use url::Url;
+
+use crate::canon;
+
+/// Index of a service in [`Rules::services`].
+pub type ServiceId = u16;
+/// Index of a kind in [`Rules::kinds`].
+pub type KindId = u16;
+/// Index of a link rule in [`Rules::links`].
+pub type LinkId = u16;
+
+/// A validated, compiled rules file.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// The file the rules were read from (as given on the command line).
+    pub path: PathBuf,
+    /// Services in name order.
+    pub services: Vec<Service>,
+    /// Kinds in name order.
+    pub kinds: Vec<Kind>,
+    /// Link rules in name order (`kind.link`).
+    pub links: Vec<LinkRule>,
+}
+
+/// One declared service.
+#[derive(Clone)]
+pub struct Service {
+    pub name: String,
+    /// The canonical base URL; its path always ends with `/`.
+    pub base_url: Url,
+    /// Canonical seed URLs, in the order written.
+    pub seeds: Vec<Url>,
+    pub auth: Option<Auth>,
+    /// In-flight requests to this service (None: only the global limit applies).
+    pub concurrency: Option<usize>,
+    /// Requests per second to this service (None: unlimited).
+    pub rate_limit: Option<f64>,
+}
+
+impl fmt::Debug for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url.as_str())
+            .field(
+                "seeds",
+                &self.seeds.iter().map(Url::as_str).collect::<Vec<_>>(),
+            )
+            .field("auth", &self.auth)
+            .field("concurrency", &self.concurrency)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+/// A header sent to one service only. The value is a secret: it never appears in `Debug`.
+#[derive(Clone)]
+pub struct Auth {
+    pub header: String,
+    /// Name of the environment variable the value came from (safe to print).
+    pub env: String,
+    pub value: Secret,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Auth {{ header: {:?}, env: {:?}, value: <redacted> }}",
+            self.header, self.env
+        )
+    }
+}
+
+/// A secret string whose `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    /// The secret itself: only for putting it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// A kind of resource: which URLs of which service are, say, customers.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub name: String,
+    pub service: ServiceId,
+    /// The item path template (`/customers/{id}`).
+    pub path: PathTemplate,
+    /// Link rules (ids into [`Rules::links`]) whose references keep a resource of this kind
+    /// from being an orphan. Empty: no orphan rule.
+    pub must_be_referenced_by: Vec<LinkId>,
+    pub on_orphan: OrphanAction,
+    /// JSON:API `type` of this kind.
+    pub jsonapi_type: Option<String>,
+    /// Path of a list page of this kind (`/customers`), matched with any query string.
+    pub collection: Option<String>,
+    /// Where a listed record keeps its id (default `/id`).
+    pub id_pointer: Pointer,
+    /// The link rules declared on this kind (ids into [`Rules::links`]).
+    pub links: Vec<LinkId>,
+}
+
+/// One declared link: `order.customer`.
+#[derive(Debug, Clone)]
+pub struct LinkRule {
+    /// Full name, `kind.link`.
+    pub name: String,
+    /// The kind the link is declared on (the source of the reference).
+    pub kind: KindId,
+    pub selector: Selector,
+    /// The kind the link must point at.
+    pub to: KindId,
+    pub on_broken: BrokenAction,
+}
+
+/// How a link rule finds its links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// A JSON pointer, possibly with `*` segments matching every array element.
+    Pointer(PointerPattern),
+    /// A hypermedia link relation name.
+    Rel(String),
+}
+
+/// What to do about a broken link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BrokenAction {
+    Cascade,
+    SetNull,
+    Recreate,
+    #[default]
+    Manual,
+}
+
+impl BrokenAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrokenAction::Cascade => "cascade",
+            BrokenAction::SetNull => "set-null",
+            BrokenAction::Recreate => "recreate",
+            BrokenAction::Manual => "manual",
+        }
+    }
+}
+
+/// What to do about an orphan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrphanAction {
+    Delete,
+    #[default]
+    Manual,
+}
+
+impl OrphanAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrphanAction::Delete => "delete",
+            OrphanAction::Manual => "manual",
+        }
+    }
+}
+
+/// An RFC 6901 JSON pointer, parsed into unescaped reference tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pointer {
+    pub tokens: Vec<String>,
+}
+
+impl Pointer {
+    /// Parses an RFC 6901 pointer (`""` is the whole document). Errors name what is wrong.
+    pub fn parse(s: &str) -> Result<Pointer, String> {
+        if s.is_empty() {
+            return Ok(Pointer { tokens: Vec::new() });
+        }
+        let Some(rest) = s.strip_prefix('/') else {
+            return Err(format!("JSON pointer `{s}` must start with `/`"));
+        };
+        let mut tokens = Vec::new();
+        for raw in rest.split('/') {
+            tokens.push(unescape_token(raw).ok_or_else(|| {
+                format!("JSON pointer `{s}` has a bad escape (`~` must be followed by 0 or 1)")
+            })?);
+        }
+        Ok(Pointer { tokens })
+    }
+
+    /// Resolves the pointer in `value`.
+    pub fn get<'v>(&self, value: &'v serde_json::Value) -> Option<&'v serde_json::Value> {
+        let mut v = value;
+        for t in &self.tokens {
+            v = match v {
+                serde_json::Value::Object(m) => m.get(t)?,
+                serde_json::Value::Array(a) => a.get(parse_index(t)?)?,
+                _ => return None,
+            };
+        }
+        Some(v)
+    }
+}
+
+impl fmt::Display for Pointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for t in &self.tokens {
+            f.write_str("/")?;
+            f.write_str(&escape_token(t))?;
+        }
+        Ok(())
+    }
+}
+
+/// A JSON pointer whose `*` tokens match every element of an array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointerPattern {
+    /// `None` is a `*` token.
+    pub tokens: Vec<Option<String>>,
+    /// The pattern as written in the rules.
+    pub source: String,
+}
+
+impl PointerPattern {
+    /// Parses a pointer pattern; `*` as a whole token is the wildcard.
+    pub fn parse(s: &str) -> Result<PointerPattern, String> {
+        if s.is_empty() {
+            return Err("JSON pointer is empty (it would name the whole document)".into());
+        }
+        let p = Pointer::parse(s)?;
+        let raw_tokens: Vec<&str> = s[1..].split('/').collect();
+        let tokens = p
+            .tokens
+            .into_iter()
+            .zip(raw_tokens)
+            .map(|(t, raw)| if raw == "*" { None } else { Some(t) })
+            .collect();
+        Ok(PointerPattern {
+            tokens,
+            source: s.to_string(),
+        })
+    }
+
+    /// Every concrete pointer (escaped, RFC 6901) in `value` that the pattern matches, with the
+    /// value found there, in document order.
+    pub fn matches<'v>(
+        &self,
+        value: &'v serde_json::Value,
+    ) -> Vec<(String, &'v serde_json::Value)> {
+        let mut out = Vec::new();
+        let mut prefix = String::new();
+        walk_pattern(&self.tokens, value, &mut prefix, &mut out);
+        out
+    }
+
+    /// Whether a concrete, escaped pointer is one this pattern matches (ignoring the document).
+    pub fn matches_pointer(&self, pointer: &str) -> bool {
+        let Ok(p) = Pointer::parse(pointer) else {
+            return false;
+        };
+        p.tokens.len() == self.tokens.len()
+            && p.tokens.iter().zip(&self.tokens).all(|(t, pat)| match pat {
+                None => parse_index(t).is_some(),
+                Some(s) => s == t,
+            })
+    }
+}
+
+fn walk_pattern<'v>(
+    tokens: &[Option<String>],
+    value: &'v serde_json::Value,
+    prefix: &mut String,
+    out: &mut Vec<(String, &'v serde_json::Value)>,
+) {
+    let Some((first, rest)) = tokens.split_first() else {
+        out.push((prefix.clone(), value));
+        return;
+    };
+    let len = prefix.len();
+    match (first, value) {
+        (None, serde_json::Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                prefix.push('/');
+                prefix.push_str(&i.to_string());
+                walk_pattern(rest, item, prefix, out);
+                prefix.truncate(len);
+            }
+        }
+        (Some(t), serde_json::Value::Object(m)) => {
+            if let Some(v) = m.get(t) {
+                prefix.push('/');
+                prefix.push_str(&escape_token(t));
+                walk_pattern(rest, v, prefix, out);
+                prefix.truncate(len);
+            }
+        }
+        (Some(t), serde_json::Value::Array(items)) => {
+            if let Some(v) = parse_index(t).and_then(|i| items.get(i)) {
+                prefix.push('/');
+                prefix.push_str(t);
+                walk_pattern(rest, v, prefix, out);
+                prefix.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parse_index(t: &str) -> Option<usize> {
+    if t == "0" || (!t.starts_with('0') && !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())) {
+        t.parse().ok()
+    } else {
+        None
+    }
+}
+
+fn unescape_token(raw: &str) -> Option<String> {
+    if !raw.contains('~') {
+        return Some(raw.to_string());
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '~' {
+            match chars.next() {
+                Some('0') => out.push('~'),
+                Some('1') => out.push('/'),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// Escapes one reference token for a JSON pointer (`~` → `~0`, `/` → `~1`).
+pub fn escape_token(t: &str) -> std::borrow::Cow<'_, str> {
+    if t.contains(['~', '/']) {
+        std::borrow::Cow::Owned(t.replace('~', "~0").replace('/', "~1"))
+    } else {
+        std::borrow::Cow::Borrowed(t)
+    }
+}
+
+/// A path template with exactly one `{id}` that matches one non-empty path segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathTemplate {
+    /// Text before `{id}`, as written (`/customers/`).
+    pub prefix: String,
+    /// Text after `{id}` (often empty).
+    pub suffix: String,
+}
+
+impl PathTemplate {
+    /// Parses a template; errors name what is wrong.
+    pub fn parse(s: &str) -> Result<PathTemplate, String> {
+        if !s.starts_with('/') {
+            return Err(format!("path `{s}` must start with `/`"));
+        }
+        let n = s.matches("{id}").count();
+        if n != 1 {
+            return Err(format!(
+                "path `{s}` must contain exactly one `{{id}}` (found {n})"
+            ));
+        }
+        let (prefix, suffix) = s.split_once("{id}").expect("one {id}");
+        if prefix.contains(['{', '}']) || suffix.contains(['{', '}']) {
+            return Err(format!("path `{s}` has a placeholder other than `{{id}}`"));
+        }
+        if !prefix.ends_with('/') || !(suffix.is_empty() || suffix.starts_with('/')) {
+            return Err(format!("path `{s}`: `{{id}}` must be a whole path segment"));
+        }
+        if s.contains(['?', '#']) {
+            return Err(format!("path `{s}` must not have a query or fragment"));
+        }
+        Ok(PathTemplate {
+            prefix: canon::normalize_path(prefix),
+            suffix: canon::normalize_path(suffix),
+        })
+    }
+
+    /// The id this template matches in a canonical path, percent-decoded.
+    pub fn match_path(&self, path: &str) -> Option<String> {
+        let rest = path.strip_prefix(&self.prefix)?;
+        let seg = rest.strip_suffix(&self.suffix)?;
+        if seg.is_empty() || seg.contains('/') {
+            return None;
+        }
+        Some(
+            percent_encoding::percent_decode_str(seg)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    }
+
+    /// The path for `id` (percent-encoded as one segment).
+    pub fn fill(&self, id: &str) -> String {
+        let enc = percent_encoding::utf8_percent_encode(id, canon::SEGMENT);
+        format!("{}{}{}", self.prefix, enc, self.suffix)
+    }
+}
+
+impl Rules {
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id as usize]
+    }
+    pub fn kind(&self, id: KindId) -> &Kind {
+        &self.kinds[id as usize]
+    }
+    pub fn link(&self, id: LinkId) -> &LinkRule {
+        &self.links[id as usize]
+    }
+
+    /// The service a canonical URL belongs to: same origin as its `base_url` and a path under
+    /// the base path. The longest base path wins when services nest.
+    pub fn service_of(&self, url: &Url) -> Option<ServiceId> {
+        let mut best: Option<(usize, ServiceId)> = None;
+        for (i, s) in self.services.iter().enumerate() {
+            if s.base_url.scheme() == url.scheme()
+                && s.base_url.host_str() == url.host_str()
+                && s.base_url.port_or_known_default() == url.port_or_known_default()
+                && url.path().starts_with(s.base_url.path())
+            {
+                let len = s.base_url.path().len();
+                if best.is_none_or(|(l, _)| len > l) {
+                    best = Some((len, i as ServiceId));
+                }
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// The kind of a canonical URL and the (decoded) id it names: its service and path match
+    /// the kind's template and it has no query string.
+    pub fn kind_of(&self, url: &Url) -> Option<(KindId, String)> {
+        if url.query().is_some() {
+            return None;
+        }
+        let service = self.service_of(url)?;
+        self.kinds.iter().enumerate().find_map(|(i, k)| {
+            if k.service != service {
+                return None;
+            }
+            k.path.match_path(url.path()).map(|id| (i as KindId, id))
+        })
+    }
+
+    /// The kind whose `collection` page this canonical URL is (any query string).
+    pub fn collection_of(&self, url: &Url) -> Option<KindId> {
+        let service = self.service_of(url)?;
+        self.kinds.iter().enumerate().find_map(|(i, k)| {
+            (k.service == service && k.collection.as_deref() == Some(url.path()))
+                .then_some(i as KindId)
+        })
+    }
+
+    /// The kind whose JSON:API `type` is `t`.
+    pub fn kind_by_jsonapi_type(&self, t: &str) -> Option<KindId> {
+        self.kinds
+            .iter()
+            .position(|k| k.jsonapi_type.as_deref() == Some(t))
+            .map(|i| i as KindId)
+    }
+
+    /// The canonical URL of the resource of `kind` with `id`.
+    pub fn fill(&self, kind: KindId, id: &str) -> Url {
+        let k = self.kind(kind);
+        let mut url = self.service(k.service).base_url.clone();
+        url.set_path(&k.path.fill(id));
+        url.set_query(None);
+        canon::canonicalize(&url)
+    }
+
+    /// Link rules declared on `kind`.
+    pub fn links_of(&self, kind: KindId) -> impl Iterator<Item = (LinkId, &LinkRule)> {
+        self.kind(kind).links.iter().map(|&l| (l, self.link(l)))
+    }
+
+    /// The link rule named `kind.link`.
+    pub fn link_by_name(&self, name: &str) -> Option<LinkId> {
+        self.links
+            .iter()
+            .position(|l| l.name == name)
+            .map(|i| i as LinkId)
+    }
+
+    /// Link rules that some kind names in `must_be_referenced_by`.
+    pub fn is_referring_link(&self, link: LinkId) -> bool {
+        self.kinds
+            .iter()
+            .any(|k| k.must_be_referenced_by.contains(&link))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointer_round_trips_escapes() {
+        let p = Pointer::parse("/a~1b/c~0d/0").unwrap();
+        assert_eq!(p.tokens, vec!["a/b", "c~d", "0"]);
+        assert_eq!(p.to_string(), "/a~1b/c~0d/0");
+        assert!(Pointer::parse("a/b").is_err());
+        assert!(Pointer::parse("/a~2").is_err());
+    }
+
+    #[test]
+    fn pattern_star_matches_every_element() {
+        let p = PointerPattern::parse("/items/*/product_id").unwrap();
+        let v = json!({"items": [{"product_id": 1}, {"x": 2}, {"product_id": "p3"}]});
+        let m = p.matches(&v);
+        assert_eq!(
+            m,
+            vec![
+                ("/items/0/product_id".to_string(), &json!(1)),
+                ("/items/2/product_id".to_string(), &json!("p3")),
+            ]
+        );
+        assert!(p.matches_pointer("/items/7/product_id"));
+        assert!(!p.matches_pointer("/items/x/product_id"));
+    }
+
+    #[test]
+    fn template_matches_one_segment_and_fills_encoded() {
+        let t = PathTemplate::parse("/customers/{id}").unwrap();
+        assert_eq!(t.match_path("/customers/3").as_deref(), Some("3"));
+        assert_eq!(t.match_path("/customers/a%20b").as_deref(), Some("a b"));
+        assert_eq!(t.match_path("/customers/"), None);
+        assert_eq!(t.match_path("/customers/3/x"), None);
+        assert_eq!(t.fill("a b/c"), "/customers/a%20b%2Fc");
+        assert!(PathTemplate::parse("/customers").is_err());
+        assert!(PathTemplate::parse("/customers/{id}/{id}").is_err());
+        assert!(PathTemplate::parse("/c-{id}").is_err());
+    }
+}
