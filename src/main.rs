@@ -1,1 +1,99 @@
-fn main() {}
+//! The `bacaudit` binary: parse arguments, build the runtime, call the library, map the
+//! outcome to an exit code.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bacaudit::crawl::{CrawlOptions, Quiet, RetryPolicy, Stop};
+use bacaudit::gate::parse_fail_on;
+use bacaudit::report::Format;
+use bacaudit::run::{self, CommonOptions, RunOutput};
+use bacaudit::{exit, Error};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::INPUT as u8);
+        }
+    };
+    let code = match runtime.block_on(dispatch(cli.command)) {
+        Ok(out) => {
+            print_stdout(&out.stdout);
+            out.exit_code
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends quietly.
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to stdout: {e}");
+        }
+    }
+}
+
+fn common(args: &cli::CommonArgs, limits: &cli::LimitArgs) -> Result<CommonOptions, Error> {
+    let format = Format::parse(&args.format).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown --format `{}` (known: {})",
+            args.format,
+            Format::NAMES.join(", ")
+        ))
+    })?;
+    Ok(CommonOptions {
+        rules: args.rules.clone(),
+        reports: args.reports.clone(),
+        format,
+        fail_on: parse_fail_on(&args.fail_on).map_err(Error::Usage)?,
+        baseline: args.baseline.clone(),
+        max_broken: args.max_broken,
+        max_orphans: args.max_orphans,
+        previous_snapshot: args.previous_snapshot.clone(),
+        crawl: CrawlOptions {
+            concurrency: limits.concurrency.max(1),
+            retry: RetryPolicy {
+                retries: limits.retries,
+                ..RetryPolicy::default()
+            },
+            max_resources: limits.max_resources,
+            max_depth: limits.max_depth,
+            ..CrawlOptions::default()
+        },
+    })
+}
+
+async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
+    match command {
+        cli::Command::Audit(a) => {
+            let opts = common(&a.common, &a.limits)?;
+            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never()).await
+        }
+        cli::Command::Crawl(_) | cli::Command::Serve(_) | cli::Command::Demo(_) => Err(
+            Error::Usage("this command is not available in this build yet".into()),
+        ),
+    }
+}

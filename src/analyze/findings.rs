@@ -1,0 +1,178 @@
+//! Link findings (broken and unresolved references, failed seeds), the summary counts, and the
+//! whole analysis pass.
+
+use std::collections::BTreeMap;
+
+use super::{
+    finding_id, orphans, Analysis, Finding, FindingBody, FindingKind, LinkFinding, ServiceEdge,
+    ServiceSummary, Summary,
+};
+use crate::graph::{Graph, NodeId, NodeState, NO_RELATION};
+use crate::rules::Rules;
+
+/// Analyzes a finished crawl graph.
+pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
+    let mut findings = Vec::new();
+    let mut warnings = Vec::new();
+
+    // Seeds that did not answer 2xx.
+    for &seed in &graph.seeds {
+        if let Some(f) = link_finding(graph, seed, None, None, None, None) {
+            findings.push(f);
+        }
+    }
+    // Every reference whose target did not answer 2xx.
+    let mut pairs: BTreeMap<(u16, u16), (u64, u64, u64)> = BTreeMap::new();
+    let mut cross = 0u64;
+    for e in &graph.edges {
+        let from = graph.node(e.source).service;
+        let to = graph.node(e.target).service;
+        let relation = (e.relation != NO_RELATION).then_some(e.relation);
+        let f = link_finding(
+            graph,
+            e.target,
+            Some(e.source),
+            Some(graph.pointer(e.pointer)),
+            relation.map(|l| rules.link(l).name.clone()),
+            relation,
+        );
+        if let (Some(a), Some(b)) = (from, to) {
+            let c = pairs.entry((a, b)).or_default();
+            c.0 += 1;
+            match f.as_ref().map(|f| f.kind) {
+                Some(FindingKind::BrokenLink) => c.1 += 1,
+                Some(FindingKind::Unresolved) => c.2 += 1,
+                _ => {}
+            }
+            if a != b {
+                cross += 1;
+            }
+        }
+        if let Some(f) = f {
+            findings.push(f);
+        }
+    }
+    orphans::find(graph, rules, &mut findings, &mut warnings);
+
+    if graph.cut_services.iter().any(|&c| c) {
+        let names: Vec<&str> = rules
+            .services
+            .iter()
+            .zip(&graph.cut_services)
+            .filter(|(_, &c)| c)
+            .map(|(s, _)| s.name.as_str())
+            .collect();
+        warnings.push(format!(
+            "the crawl was cut by --max-depth or --max-resources in: {}",
+            names.join(", ")
+        ));
+    }
+    for (s, &down) in rules.services.iter().zip(&graph.unavailable) {
+        if down {
+            warnings.push(format!(
+                "service {} is unavailable: its circuit breaker opened after consecutive transient failures; its remaining URLs were not requested",
+                s.name
+            ));
+        }
+    }
+    if !graph.complete {
+        warnings.push("the crawl was interrupted: this report covers only what was fetched".into());
+    }
+
+    findings.sort_by(|a, b| a.key().cmp(&b.key()));
+    findings.dedup_by(|a, b| a.key() == b.key());
+
+    let count = |k: FindingKind| findings.iter().filter(|f| f.kind == k).count() as u64;
+    let resources = graph
+        .nodes
+        .iter()
+        .filter(|n| n.service.is_some() && matches!(&n.state, NodeState::Done(o) if o.is_ok()))
+        .count() as u64;
+    let summary = Summary {
+        resources,
+        references: graph.edges.len() as u64,
+        cross_service_references: cross,
+        broken_link: count(FindingKind::BrokenLink),
+        orphan: count(FindingKind::Orphan),
+        unresolved: count(FindingKind::Unresolved),
+        requests: graph.stats.requests,
+        retries: graph.stats.retries,
+        out_of_scope: graph.out_of_scope.len() as u64,
+    };
+    let counts = graph.service_counts(rules);
+    let services = rules
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ServiceSummary {
+            name: s.name.clone(),
+            unavailable: graph.unavailable[i],
+            resources: counts[i].0,
+            requests: graph.stats.service_requests[i],
+            failures: counts[i].1,
+        })
+        .collect();
+    let service_edges = pairs
+        .into_iter()
+        .map(|((a, b), (r, br, u))| ServiceEdge {
+            from: rules.service(a).name.clone(),
+            to: rules.service(b).name.clone(),
+            references: r,
+            broken_link: br,
+            unresolved: u,
+        })
+        .collect();
+    Analysis {
+        findings,
+        warnings,
+        summary,
+        services,
+        complete: graph.complete,
+        service_edges,
+    }
+}
+
+/// The finding for a reference to `target` (or for a seed when `source` is `None`), if the
+/// target did not answer 2xx.
+fn link_finding(
+    graph: &Graph,
+    target: NodeId,
+    source: Option<NodeId>,
+    pointer: Option<&str>,
+    relation: Option<String>,
+    link: Option<u16>,
+) -> Option<Finding> {
+    let NodeState::Done(outcome) = &graph.node(target).state else {
+        return None;
+    };
+    let failure = outcome.failure.as_deref()?;
+    let kind = if failure.reason.is_broken() {
+        FindingKind::BrokenLink
+    } else {
+        FindingKind::Unresolved
+    };
+    let source = source.map(|s| graph.url(s).to_string());
+    let target_url = graph.url(target).to_string();
+    let relation = if source.is_none() {
+        Some("seed".to_string())
+    } else {
+        relation
+    };
+    Some(Finding {
+        id: finding_id(kind, source.as_deref(), pointer, Some(&target_url)),
+        kind,
+        body: FindingBody::Link(LinkFinding {
+            class: failure.class,
+            source,
+            pointer: pointer.map(str::to_string),
+            relation,
+            link,
+            target: target_url,
+            status: outcome.status,
+            attempts: outcome.attempts,
+            reason: failure.reason,
+            detail: failure.detail.clone(),
+        }),
+        compensations: Vec::new(),
+    })
+}

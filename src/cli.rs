@@ -1,0 +1,127 @@
+//! Command-line arguments (clap derive). Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Audit the link integrity of microservices restored from backups: broken links, orphans,
+/// and the compensating operations that repair them.
+#[derive(Debug, Parser)]
+#[command(name = "bacaudit", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl the live services from their seeds and audit what they answer.
+    Crawl(CrawlCmd),
+    /// Audit a recorded snapshot (offline, for CI).
+    Audit(AuditCmd),
+    /// Serve a snapshot as live services on their base URLs (drills, demos, tests).
+    Serve(ServeCmd),
+    /// Run the bundled scenario end to end: serve a restored shop, crawl it, report.
+    Demo(DemoCmd),
+}
+
+/// Options of every auditing command.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The rules file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Write a report; the format follows the extension (.json, .md, .html, .sarif, .xml,
+    /// .dot, .mmd). May repeat.
+    #[arg(long = "report", value_name = "FILE")]
+    pub reports: Vec<PathBuf>,
+    /// What to print on stdout [default: table].
+    #[arg(long, value_name = "F", default_value = "table")]
+    pub format: String,
+    /// Finding kinds that fail the run (comma-separated; `none` for nothing).
+    #[arg(long, value_name = "LIST", default_value = "broken_link,orphan")]
+    pub fail_on: String,
+    /// A previous report (or baseline file): findings whose id it holds do not fail the run.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// Broken links tolerated before the run fails [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_broken: u64,
+    /// Orphans tolerated before the run fails [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_orphans: u64,
+    /// The last good snapshot (before the disaster): `recreate` puts back its representations.
+    #[arg(long, value_name = "PATH")]
+    pub previous_snapshot: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Bounds of a crawl.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Requests in flight at once, over all services [default: 64].
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub concurrency: usize,
+    /// Retries of a transient failure (timeouts, 429, 5xx) [default: 3].
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Stop fetching new URLs after this many.
+    #[arg(long, value_name = "N")]
+    pub max_resources: Option<usize>,
+    /// Do not fetch URLs more than this many links away from a seed.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct CrawlCmd {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Record every fetch's final outcome as a snapshot (NDJSON), streaming.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Seconds before a request times out [default: 10].
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Largest response body read, in bytes; a larger one is cut and reported [default: 8 MiB].
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditCmd {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// The recorded snapshot: an NDJSON file or a folder of them.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeCmd {
+    /// The rules file: each service is served on its base URL's host and port.
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// The snapshot to serve.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: PathBuf,
+    /// No output but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoCmd {
+    /// Where to write the demo's reports [default: a new temporary folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,418 @@
+//! The crawl loop: a frontier of canonical URLs visited once, bounded global and per-service
+//! concurrency, the circuit breaker, depth and resource limits, and interruption.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use url::Url;
+
+use super::classify::{Class, Reason, RetryPolicy};
+use super::fetch::{Fetched, Fetcher};
+use super::limits::Pacer;
+use crate::extract::{self, Extracted};
+use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, NO_RELATION};
+use crate::rules::{Rules, ServiceId};
+use crate::source::{Response, Source};
+
+/// How a crawl is bounded.
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    /// Requests in flight at once, over all services.
+    pub concurrency: usize,
+    pub retry: RetryPolicy,
+    /// Stop fetching new URLs after this many.
+    pub max_resources: Option<usize>,
+    /// Do not fetch URLs more than this many links away from a seed.
+    pub max_depth: Option<u32>,
+    /// Consecutive transient fetches to one service that open its circuit breaker.
+    pub breaker_threshold: u32,
+    /// Hand parsed bodies to observers (for `--record`).
+    pub keep_bodies: bool,
+}
+
+impl Default for CrawlOptions {
+    fn default() -> Self {
+        CrawlOptions {
+            concurrency: 64,
+            retry: RetryPolicy::default(),
+            max_resources: None,
+            max_depth: None,
+            breaker_threshold: 10,
+            keep_bodies: false,
+        }
+    }
+}
+
+/// The final outcome of one URL, as observers see it.
+pub struct FetchEvent<'a> {
+    pub url: &'a str,
+    pub outcome: &'a Outcome,
+    /// The last answer, when there was one.
+    pub response: Option<&'a Response>,
+    /// The parsed JSON body (only with `keep_bodies`).
+    pub body: Option<&'a serde_json::Value>,
+}
+
+/// Watches a crawl as it goes (progress bar, recorder). Called from the crawl loop only.
+pub trait Observer: Send + Sync {
+    /// The number of distinct URLs discovered so far.
+    fn discovered(&self, _total: u64) {}
+    /// A URL reached its final outcome (also for URLs skipped behind an open breaker).
+    fn fetched(&self, _event: &FetchEvent<'_>) {}
+    /// Retries waiting (+1 when one starts waiting, -1 when it ends).
+    fn retrying(&self, _delta: i64) {}
+}
+
+/// An observer that does nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// A signal to stop the crawl early (Ctrl-C). The crawl keeps what it gathered.
+#[derive(Clone)]
+pub struct Stop(Option<watch::Receiver<bool>>);
+
+impl Stop {
+    /// Never stops.
+    pub fn never() -> Stop {
+        Stop(None)
+    }
+    /// Stops when the sender sends `true`.
+    pub fn new(rx: watch::Receiver<bool>) -> Stop {
+        Stop(Some(rx))
+    }
+    async fn wait(&mut self) {
+        match &mut self.0 {
+            None => std::future::pending().await,
+            Some(rx) => {
+                let _ = rx.wait_for(|v| *v).await;
+            }
+        }
+    }
+    fn is_set(&self) -> bool {
+        self.0.as_ref().is_some_and(|rx| *rx.borrow())
+    }
+}
+
+struct TaskResult {
+    fetched: Fetched,
+    extracted: Option<Extracted>,
+    body: Option<serde_json::Value>,
+}
+
+/// Crawls from every service's seeds through `source` and returns the reference graph.
+pub async fn crawl<S: Source>(
+    rules: Arc<Rules>,
+    source: Arc<S>,
+    opts: CrawlOptions,
+    observer: Arc<dyn Observer>,
+    mut stop: Stop,
+) -> Graph {
+    let n = rules.services.len();
+    let fetcher = Arc::new(Fetcher {
+        source,
+        rules: rules.clone(),
+        policy: opts.retry,
+        pacers: Arc::new(
+            rules
+                .services
+                .iter()
+                .map(|s| s.rate_limit.map(Pacer::new))
+                .collect(),
+        ),
+        observer: observer.clone(),
+    });
+    let mut st = State {
+        g: Graph::new(n),
+        queues: vec![VecDeque::new(); n],
+        inflight: vec![0; n],
+        limits: rules
+            .services
+            .iter()
+            .map(|s| s.concurrency.unwrap_or(usize::MAX))
+            .collect(),
+        consecutive: vec![0; n],
+        dispatched: 0,
+        opts: opts.clone(),
+        observer: observer.clone(),
+        rules: rules.clone(),
+    };
+    for (i, s) in rules.services.iter().enumerate() {
+        for seed in &s.seeds {
+            let (id, new) = st.g.intern(seed.as_str(), Some(i as ServiceId), 0);
+            st.g.seeds.push(id);
+            if new {
+                st.enqueue(id);
+            }
+        }
+    }
+    observer.discovered(st.g.len() as u64);
+
+    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+    let mut task_nodes: HashMap<tokio::task::Id, NodeId> = HashMap::new();
+    let mut next_service = 0usize;
+    loop {
+        if stop.is_set() {
+            break;
+        }
+        // Dispatch while there is room, round-robin over services.
+        while tasks.len() < opts.concurrency.max(1) {
+            let Some(id) = st.next_to_fetch(&mut next_service) else {
+                break;
+            };
+            let url = st.g.url(id).to_string();
+            let f = fetcher.clone();
+            let rules = rules.clone();
+            let keep = opts.keep_bodies;
+            let handle = tasks.spawn(async move {
+                let url = Url::parse(&url).expect("canonical");
+                let fetched = f.fetch(&url).await;
+                let (extracted, body) = match &fetched.response {
+                    Some(r) if fetched.outcome.is_ok() || keep => {
+                        let body = parse_body(&r.body);
+                        let extracted = fetched.outcome.is_ok().then(|| {
+                            extract::extract(&rules, &fetched.final_url, &r.headers, body.as_ref())
+                        });
+                        (extracted, if keep { body } else { None })
+                    }
+                    _ => (None, None),
+                };
+                TaskResult {
+                    fetched,
+                    extracted,
+                    body,
+                }
+            });
+            task_nodes.insert(handle.id(), id);
+        }
+        if tasks.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = tasks.join_next_with_id() => {
+                let Some(joined) = joined else { continue };
+                match joined {
+                    Ok((tid, res)) => {
+                        let id = task_nodes.remove(&tid).expect("task registered");
+                        st.complete(id, res);
+                    }
+                    Err(e) => {
+                        let id = task_nodes.remove(&e.id()).expect("task registered");
+                        st.fail_internal(id, &e.to_string());
+                    }
+                }
+            }
+            () = stop.wait() => break,
+        }
+    }
+    if !tasks.is_empty() || stop.is_set() {
+        tasks.abort_all();
+        st.g.complete = false;
+    }
+    if st.queues.iter().any(|q| !q.is_empty()) {
+        st.g.complete = false;
+    }
+    st.g.finish();
+    st.g
+}
+
+fn parse_body(body: &[u8]) -> Option<serde_json::Value> {
+    if body.is_empty() {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
+struct State {
+    g: Graph,
+    queues: Vec<VecDeque<NodeId>>,
+    inflight: Vec<usize>,
+    limits: Vec<usize>,
+    consecutive: Vec<u32>,
+    dispatched: usize,
+    opts: CrawlOptions,
+    observer: Arc<dyn Observer>,
+    rules: Arc<Rules>,
+}
+
+impl State {
+    fn enqueue(&mut self, id: NodeId) {
+        let node = &self.g.nodes[id as usize];
+        let Some(s) = node.service else { return };
+        if self.g.unavailable[s as usize] {
+            self.skip(id);
+            return;
+        }
+        if self.opts.max_depth.is_some_and(|d| node.depth > d) {
+            self.g.nodes[id as usize].state = NodeState::Cut;
+            self.g.cut_services[s as usize] = true;
+            return;
+        }
+        self.queues[s as usize].push_back(id);
+    }
+
+    fn next_to_fetch(&mut self, next_service: &mut usize) -> Option<NodeId> {
+        let n = self.queues.len();
+        for k in 0..n {
+            let s = (*next_service + k) % n;
+            if self.inflight[s] >= self.limits[s] {
+                continue;
+            }
+            while let Some(id) = self.queues[s].pop_front() {
+                if self.g.unavailable[s] {
+                    self.skip(id);
+                    continue;
+                }
+                if self
+                    .opts
+                    .max_resources
+                    .is_some_and(|m| self.dispatched >= m)
+                {
+                    self.g.nodes[id as usize].state = NodeState::Cut;
+                    self.g.cut_services[s] = true;
+                    continue;
+                }
+                self.dispatched += 1;
+                self.inflight[s] += 1;
+                *next_service = (s + 1) % n;
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Marks a URL of a service behind an open breaker as skipped.
+    fn skip(&mut self, id: NodeId) {
+        let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
+        let outcome = Outcome {
+            status: None,
+            attempts: 0,
+            failure: Some(Box::new(Failure {
+                reason: Reason::ServiceUnavailable,
+                class: Class::Transient,
+                detail: format!(
+                    "not requested: service {} is unavailable (circuit breaker open)",
+                    self.rules.services[s].name
+                ),
+            })),
+        };
+        self.observer.fetched(&super::FetchEvent {
+            url: self.g.url(id),
+            outcome: &outcome,
+            response: None,
+            body: None,
+        });
+        self.g.nodes[id as usize].state = NodeState::Done(outcome);
+    }
+
+    fn fail_internal(&mut self, id: NodeId, message: &str) {
+        let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
+        self.inflight[s] -= 1;
+        tracing::error!(url = self.g.url(id), "fetch task failed: {message}");
+        self.g.nodes[id as usize].state = NodeState::Done(Outcome {
+            status: None,
+            attempts: 0,
+            failure: Some(Box::new(Failure {
+                reason: Reason::ConnectionReset,
+                class: Class::Transient,
+                detail: format!("internal error while fetching: {message}"),
+            })),
+        });
+    }
+
+    fn complete(&mut self, id: NodeId, res: TaskResult) {
+        let TaskResult {
+            fetched,
+            extracted,
+            body,
+        } = res;
+        let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
+        self.inflight[s] -= 1;
+        for &(svc, count) in &fetched.requests {
+            self.g.stats.service_requests[svc as usize] += u64::from(count);
+            self.g.stats.requests += u64::from(count);
+        }
+        self.g.stats.retries += u64::from(fetched.outcome.attempts.saturating_sub(1));
+        self.observer.fetched(&super::FetchEvent {
+            url: self.g.url(id),
+            outcome: &fetched.outcome,
+            response: fetched.response.as_ref(),
+            body: body.as_ref(),
+        });
+
+        // The circuit breaker counts whole fetches that ended transient.
+        if !fetched.skipped {
+            match fetched.outcome.failure.as_deref() {
+                Some(f) if f.class == Class::Transient => {
+                    self.consecutive[s] += 1;
+                    if self.consecutive[s] >= self.opts.breaker_threshold && !self.g.unavailable[s]
+                    {
+                        tracing::warn!(
+                            service = self.rules.services[s].name,
+                            "circuit breaker open after {} consecutive transient failures",
+                            self.consecutive[s]
+                        );
+                        self.g.unavailable[s] = true;
+                        let queued: Vec<NodeId> = self.queues[s].drain(..).collect();
+                        for q in queued {
+                            self.skip(q);
+                        }
+                    }
+                }
+                _ => self.consecutive[s] = 0,
+            }
+        }
+        let depth = self.g.nodes[id as usize].depth;
+        self.g.nodes[id as usize].state = NodeState::Done(fetched.outcome);
+
+        let Some(ex) = extracted else { return };
+        let before = self.g.len();
+        for link in &ex.links {
+            let source = self.node_for(&link.source, depth);
+            let target = self.node_for(&link.target, depth + 1);
+            let pointer = self.g.intern_pointer(&link.pointer);
+            self.g.edges.push(Edge {
+                source,
+                pointer,
+                target,
+                relation: link.relation.unwrap_or(NO_RELATION),
+            });
+        }
+        for link in &ex.out_of_scope {
+            let source = self.node_for(&link.source, depth);
+            let (target, _) = self.g.intern(link.target.as_str(), None, depth + 1);
+            let pointer = self.g.intern_pointer(&link.pointer);
+            self.g.out_of_scope.push(Edge {
+                source,
+                pointer,
+                target,
+                relation: link.relation.unwrap_or(NO_RELATION),
+            });
+        }
+        if self.g.len() != before {
+            self.observer.discovered(self.g.len() as u64);
+        }
+    }
+
+    /// The node for a URL found in a response, queued for fetching when it is new (or was cut
+    /// by depth and is now reachable at a smaller depth).
+    fn node_for(&mut self, url: &Url, depth: u32) -> NodeId {
+        let service = self.rules.service_of(url);
+        let (id, new) = self.g.intern(url.as_str(), service, depth);
+        if service.is_none() {
+            return id;
+        }
+        let node = &mut self.g.nodes[id as usize];
+        if new {
+            self.enqueue(id);
+        } else if node.state == NodeState::Cut && depth < node.depth {
+            node.depth = depth;
+            if self.opts.max_depth.is_none_or(|d| depth <= d) {
+                node.state = NodeState::Pending;
+                self.enqueue(id);
+            }
+        }
+        id
+    }
+}

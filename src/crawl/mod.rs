@@ -1,0 +1,12 @@
+//! The crawler: walks from the seeds through a [`Source`](crate::source::Source), fetching each
+//! canonical URL once with retries and redirects, extracting links, and building the
+//! [`Graph`](crate::graph::Graph).
+
+mod classify;
+mod engine;
+mod fetch;
+mod limits;
+
+pub use classify::{classify_status, parse_retry_after, Class, Reason, RetryPolicy, Verdict};
+pub use engine::{crawl, CrawlOptions, FetchEvent, Observer, Quiet, Stop};
+pub use fetch::MAX_REDIRECTS;

@@ -1,0 +1,308 @@
+//! The one report model (schema `bacaudit/report/v1`), built from the planned analysis and
+//! fanned out to the formats: JSON, table, and the others by file extension.
+
+mod json;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{Analysis, Compensation, FindingBody};
+use crate::error::ReportError;
+
+pub use table::render_table;
+
+/// The report's schema name.
+pub const SCHEMA: &str = "bacaudit/report/v1";
+
+/// The JSON report, field for field (DESIGN.md "Report JSON — contract").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub source: SourceInfo,
+    pub complete: bool,
+    pub summary: ReportSummary,
+    pub services: Vec<ReportService>,
+    pub warnings: Vec<String>,
+    pub findings: Vec<ReportFinding>,
+    /// Reference counts between services (an extension of v1: the service-level graph that
+    /// the graph formats draw).
+    #[serde(default)]
+    pub service_graph: Vec<ServiceLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// `crawl` or `audit`.
+    pub mode: String,
+    pub rules: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSummary {
+    pub resources: u64,
+    pub references: u64,
+    pub cross_service_references: u64,
+    pub broken_link: u64,
+    pub orphan: u64,
+    pub unresolved: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub out_of_scope: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportService {
+    pub name: String,
+    /// `ok` or `unavailable`.
+    pub status: String,
+    pub resources: u64,
+    pub requests: u64,
+    pub failures: u64,
+}
+
+/// A finding as the report shows it: a link finding or an orphan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReportFinding {
+    Link(LinkEntry),
+    Orphan(OrphanEntry),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkEntry {
+    pub id: String,
+    pub kind: String,
+    pub class: String,
+    pub source: Option<String>,
+    pub pointer: Option<String>,
+    pub relation: Option<String>,
+    pub target: String,
+    pub status: Option<u16>,
+    pub attempts: u32,
+    pub reason: String,
+    pub detail: String,
+    pub compensations: Vec<Compensation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrphanEntry {
+    pub id: String,
+    pub kind: String,
+    pub resource: String,
+    pub expected_referenced_by: Vec<String>,
+    pub compensations: Vec<Compensation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLink {
+    pub from: String,
+    pub to: String,
+    pub references: u64,
+    pub broken_link: u64,
+    pub unresolved: u64,
+}
+
+impl ReportFinding {
+    pub fn id(&self) -> &str {
+        match self {
+            ReportFinding::Link(l) => &l.id,
+            ReportFinding::Orphan(o) => &o.id,
+        }
+    }
+    pub fn kind(&self) -> &str {
+        match self {
+            ReportFinding::Link(l) => &l.kind,
+            ReportFinding::Orphan(o) => &o.kind,
+        }
+    }
+    pub fn compensations(&self) -> &[Compensation] {
+        match self {
+            ReportFinding::Link(l) => &l.compensations,
+            ReportFinding::Orphan(o) => &o.compensations,
+        }
+    }
+}
+
+/// Where the audited data came from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    Crawl,
+    Audit { snapshot: PathBuf },
+}
+
+impl Report {
+    /// Builds the report of a planned analysis.
+    pub fn new(analysis: &Analysis, rules_path: &Path, origin: &Origin) -> Report {
+        let (mode, snapshot) = match origin {
+            Origin::Crawl => ("crawl", None),
+            Origin::Audit { snapshot } => ("audit", Some(snapshot.display().to_string())),
+        };
+        let s = &analysis.summary;
+        Report {
+            schema: SCHEMA.into(),
+            tool: Tool {
+                name: "bacaudit".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            source: SourceInfo {
+                mode: mode.into(),
+                rules: rules_path.display().to_string(),
+                snapshot,
+            },
+            complete: analysis.complete,
+            summary: ReportSummary {
+                resources: s.resources,
+                references: s.references,
+                cross_service_references: s.cross_service_references,
+                broken_link: s.broken_link,
+                orphan: s.orphan,
+                unresolved: s.unresolved,
+                requests: s.requests,
+                retries: s.retries,
+                out_of_scope: s.out_of_scope,
+            },
+            services: analysis
+                .services
+                .iter()
+                .map(|s| ReportService {
+                    name: s.name.clone(),
+                    status: if s.unavailable { "unavailable" } else { "ok" }.into(),
+                    resources: s.resources,
+                    requests: s.requests,
+                    failures: s.failures,
+                })
+                .collect(),
+            warnings: analysis.warnings.clone(),
+            findings: analysis
+                .findings
+                .iter()
+                .map(|f| match &f.body {
+                    FindingBody::Link(l) => ReportFinding::Link(LinkEntry {
+                        id: f.id.clone(),
+                        kind: f.kind.as_str().into(),
+                        class: l.class.as_str().into(),
+                        source: l.source.clone(),
+                        pointer: l.pointer.clone(),
+                        relation: l.relation.clone(),
+                        target: l.target.clone(),
+                        status: l.status,
+                        attempts: l.attempts,
+                        reason: l.reason.as_str().into(),
+                        detail: l.detail.clone(),
+                        compensations: f.compensations.clone(),
+                    }),
+                    FindingBody::Orphan(o) => ReportFinding::Orphan(OrphanEntry {
+                        id: f.id.clone(),
+                        kind: f.kind.as_str().into(),
+                        resource: o.resource.clone(),
+                        expected_referenced_by: o.expected_referenced_by.clone(),
+                        compensations: f.compensations.clone(),
+                    }),
+                })
+                .collect(),
+            service_graph: analysis
+                .service_edges
+                .iter()
+                .map(|e| ServiceLink {
+                    from: e.from.clone(),
+                    to: e.to.clone(),
+                    references: e.references,
+                    broken_link: e.broken_link,
+                    unresolved: e.unresolved,
+                })
+                .collect(),
+        }
+    }
+
+    /// Reads a JSON report (for baselines and `apply`).
+    pub fn read(path: &Path) -> Result<Report, ReportError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ReportError::Baseline {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| ReportError::Baseline {
+            path: path.to_path_buf(),
+            message: format!("not a bacaudit report: {e}"),
+        })
+    }
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+impl Format {
+    /// The format a report file gets from its extension.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()? {
+            "json" => Some(Format::Json),
+            "txt" => Some(Format::Table),
+            _ => None,
+        }
+    }
+
+    /// Parses a `--format` value.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "table" => Some(Format::Table),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// Names accepted by [`Format::parse`].
+    pub const NAMES: &'static [&'static str] = &["table", "json"];
+}
+
+/// Renders a report in a format.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Table => render_table(report),
+        Format::Json => json::render_json(report),
+    }
+}
+
+/// Writes a report file atomically (temporary file, then rename): a crash never leaves half a
+/// report.
+pub fn write_file(path: &Path, report: &Report) -> Result<(), ReportError> {
+    let format = Format::from_path(path).ok_or_else(|| ReportError::UnknownFormat {
+        path: path.to_path_buf(),
+    })?;
+    write_atomic(path, render(report, format).as_bytes())
+}
+
+/// Writes bytes to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(e)
+    })
+}

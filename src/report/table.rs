@@ -1,0 +1,177 @@
+//! The human-readable summary printed to stdout: counts, services, links between services,
+//! and each finding on one line (breaker-skipped links grouped per service).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{LinkEntry, Report, ReportFinding};
+
+/// Renders the report as plain-text tables.
+pub fn render_table(r: &Report) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "bacaudit {} · rules {}{}{}",
+        r.source.mode,
+        r.source.rules,
+        r.source
+            .snapshot
+            .as_deref()
+            .map(|p| format!(" · snapshot {p}"))
+            .unwrap_or_default(),
+        if r.complete {
+            ""
+        } else {
+            " · INCOMPLETE (interrupted)"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "{} resources · {} references ({} cross-service) · {} requests · {} retries · {} out of scope\n",
+        s.resources, s.references, s.cross_service_references, s.requests, s.retries, s.out_of_scope
+    );
+
+    let mut rows = vec![vec![
+        "SERVICE".to_string(),
+        "STATUS".into(),
+        "RESOURCES".into(),
+        "REQUESTS".into(),
+        "FAILURES".into(),
+    ]];
+    for svc in &r.services {
+        rows.push(vec![
+            svc.name.clone(),
+            svc.status.clone(),
+            svc.resources.to_string(),
+            svc.requests.to_string(),
+            svc.failures.to_string(),
+        ]);
+    }
+    table(&mut out, &rows, &[false, false, true, true, true]);
+
+    if !r.service_graph.is_empty() {
+        out.push('\n');
+        let mut rows = vec![vec![
+            "REFERENCES".to_string(),
+            "COUNT".into(),
+            "BROKEN".into(),
+            "UNRESOLVED".into(),
+        ]];
+        for e in &r.service_graph {
+            rows.push(vec![
+                format!("{} → {}", e.from, e.to),
+                e.references.to_string(),
+                e.broken_link.to_string(),
+                e.unresolved.to_string(),
+            ]);
+        }
+        table(&mut out, &rows, &[false, true, true, true]);
+    }
+
+    let _ = writeln!(
+        out,
+        "\nFINDINGS: {} broken_link · {} orphan · {} unresolved",
+        s.broken_link, s.orphan, s.unresolved
+    );
+    // Links behind an open circuit breaker: one line per target service.
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &r.findings {
+        match f {
+            ReportFinding::Link(l) if l.reason == "service_unavailable" && l.attempts == 0 => {
+                let host = url::Url::parse(&l.target)
+                    .map(|u| u.origin().ascii_serialization())
+                    .unwrap_or_default();
+                *skipped.entry(host).or_default() += 1;
+            }
+            ReportFinding::Link(l) => {
+                let _ = writeln!(out, "{}", link_line(l));
+            }
+            ReportFinding::Orphan(o) => {
+                let action = o
+                    .compensations
+                    .first()
+                    .map(|c| format!("  ⇒ {}", compensation_text(c)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  orphan       {}  (nothing in {} points at it){action}",
+                    o.resource,
+                    o.expected_referenced_by.join(", ")
+                );
+            }
+        }
+    }
+    for (origin, n) in skipped {
+        let _ = writeln!(
+            out,
+            "  unresolved   {n} link(s) to {origin}: not requested, the service is unavailable (circuit breaker open)"
+        );
+    }
+    if !r.warnings.is_empty() {
+        out.push_str("\nWARNINGS\n");
+        for w in &r.warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+    out
+}
+
+fn link_line(l: &LinkEntry) -> String {
+    let status = l
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "-".into());
+    let from = match (&l.source, &l.pointer) {
+        (Some(s), Some(p)) => format!("{s} {p}"),
+        _ => "seed".into(),
+    };
+    let rel = l.relation.as_deref().unwrap_or("undeclared link");
+    let action = l
+        .compensations
+        .first()
+        .map(|c| format!("  ⇒ {}", compensation_text(c)))
+        .unwrap_or_default();
+    let attempts = if l.attempts > 1 {
+        format!(", {} attempts", l.attempts)
+    } else {
+        String::new()
+    };
+    format!(
+        "  {:<12} {from} → {}  [{status} {}{attempts}] ({rel}){action}",
+        l.kind, l.target, l.reason
+    )
+}
+
+fn compensation_text(c: &crate::analyze::Compensation) -> String {
+    match &c.method {
+        Some(m) => format!("{} {m} {}", c.action, c.url),
+        None => format!("{} (look at {})", c.action, c.url),
+    }
+}
+
+fn table(out: &mut String, rows: &[Vec<String>], right: &[bool]) {
+    let cols = rows[0].len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c > 0 {
+                line.push_str("  ");
+            }
+            if right[c] {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if c + 1 < cols {
+                    line.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        let _ = writeln!(out, "{line}");
+    }
+}

@@ -1,0 +1,145 @@
+//! The commands as library functions: load and check every input first, run the pipeline
+//! (source → crawl → graph → analysis → plan → report), write the reports, judge the result.
+//! Nothing here touches the terminal: the caller prints [`RunOutput::stdout`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::analyze::FindingKind;
+use crate::crawl::{self, CrawlOptions, Observer, Stop};
+use crate::error::{Error, ReportError};
+use crate::gate::{self, Gate};
+use crate::graph::Graph;
+use crate::report::{self, Format, Origin, Report};
+use crate::rules::{self, Rules};
+use crate::source::{Snapshot, SnapshotSource};
+use crate::{analyze, plan};
+
+/// Options every auditing command shares.
+#[derive(Debug, Clone)]
+pub struct CommonOptions {
+    pub rules: PathBuf,
+    /// Report files; the format follows the extension.
+    pub reports: Vec<PathBuf>,
+    /// What goes to stdout.
+    pub format: Format,
+    pub fail_on: Vec<FindingKind>,
+    pub baseline: Option<PathBuf>,
+    pub max_broken: u64,
+    pub max_orphans: u64,
+    /// The last good snapshot, for `recreate` bodies.
+    pub previous_snapshot: Option<PathBuf>,
+    pub crawl: CrawlOptions,
+}
+
+impl CommonOptions {
+    /// Options with defaults for a rules file.
+    pub fn new(rules: impl Into<PathBuf>) -> CommonOptions {
+        CommonOptions {
+            rules: rules.into(),
+            reports: Vec::new(),
+            format: Format::Table,
+            fail_on: Gate::default().fail_on,
+            baseline: None,
+            max_broken: 0,
+            max_orphans: 0,
+            previous_snapshot: None,
+            crawl: CrawlOptions::default(),
+        }
+    }
+}
+
+/// What a command produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub exit_code: i32,
+    /// The rendering for stdout (`--format`).
+    pub stdout: String,
+    pub report: Report,
+}
+
+/// Inputs checked before any request: rules, baseline, previous snapshot, report paths.
+pub struct Prepared {
+    pub rules: Arc<Rules>,
+    pub gate: Gate,
+    pub previous: Option<Snapshot>,
+}
+
+/// Loads and checks every input of a run (exit code 2 on any problem, before any work).
+pub fn prepare(opts: &CommonOptions) -> Result<Prepared, Error> {
+    let rules = Arc::new(rules::load(&opts.rules)?);
+    for path in &opts.reports {
+        if report::Format::from_path(path).is_none() {
+            return Err(ReportError::UnknownFormat { path: path.clone() }.into());
+        }
+    }
+    let baseline = match &opts.baseline {
+        Some(p) => gate::load_baseline(p)?,
+        None => Default::default(),
+    };
+    let previous = match &opts.previous_snapshot {
+        Some(p) => Some(Snapshot::load(p)?),
+        None => None,
+    };
+    Ok(Prepared {
+        rules,
+        gate: Gate {
+            fail_on: opts.fail_on.clone(),
+            baseline,
+            max_broken: opts.max_broken,
+            max_orphans: opts.max_orphans,
+        },
+        previous,
+    })
+}
+
+/// `bacaudit audit`: the pipeline over a recorded snapshot.
+pub async fn audit(
+    opts: &CommonOptions,
+    snapshot: &Path,
+    observer: Arc<dyn Observer>,
+    stop: Stop,
+) -> Result<RunOutput, Error> {
+    let prepared = prepare(opts)?;
+    let snap = Arc::new(Snapshot::load(snapshot)?);
+    let source = Arc::new(SnapshotSource::new(snap));
+    let graph = crawl::crawl(
+        prepared.rules.clone(),
+        source,
+        opts.crawl.clone(),
+        observer,
+        stop,
+    )
+    .await;
+    finish(
+        graph,
+        &prepared,
+        opts,
+        &Origin::Audit {
+            snapshot: snapshot.to_path_buf(),
+        },
+    )
+}
+
+/// The rest of the pipeline once the graph is built: analysis, plan, report files, verdict.
+/// Report files are written even when the run was interrupted (marked incomplete).
+pub fn finish(
+    graph: Graph,
+    prepared: &Prepared,
+    opts: &CommonOptions,
+    origin: &Origin,
+) -> Result<RunOutput, Error> {
+    let analysis = analyze::analyze(&graph, &prepared.rules);
+    drop(graph);
+    let planned = plan::plan(analysis, &prepared.rules, prepared.previous.as_ref());
+    let report = Report::new(&planned, &opts.rules, origin);
+    for path in &opts.reports {
+        report::write_file(path, &report)?;
+    }
+    let verdict = gate::judge(&report, &prepared.gate);
+    Ok(RunOutput {
+        exit_code: verdict.exit_code,
+        stdout: report::render(&report, opts.format),
+        report,
+    })
+}

@@ -1,0 +1,60 @@
+//! Where responses come from: the [`Source`] trait, with a live HTTP and a recorded-snapshot
+//! implementation. The crawler walks from the seeds through a `Source`; it never reads a
+//! snapshot as a list.
+
+mod snapshot;
+
+use std::future::Future;
+
+use bytes::Bytes;
+use url::Url;
+
+use crate::crawl::Reason;
+
+pub use snapshot::{Snapshot, SnapshotEntry, SnapshotSource};
+
+/// One HTTP answer (a single request: redirects are followed by the crawler, not the source).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// Lower-case header names; a repeated header joined with `, `.
+    pub headers: Vec<(String, String)>,
+    /// The raw body (JSON text for a snapshot).
+    pub body: Bytes,
+    /// The body was cut at the configured cap.
+    pub truncated: bool,
+}
+
+impl Response {
+    /// The value of a header (lower-case name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The result of one request.
+#[derive(Debug, Clone)]
+pub enum Attempt {
+    /// An HTTP answer, whatever its status.
+    Answer(Response),
+    /// No HTTP answer: timeout, refused or reset connection, or a replayed recorded error.
+    Failed {
+        reason: Reason,
+        detail: String,
+        /// The status of the answer the failure followed (a replayed redirect or cut body).
+        status: Option<u16>,
+    },
+}
+
+/// A source of responses: live services or a recording of them.
+pub trait Source: Send + Sync + 'static {
+    /// Makes one request for `url` (canonical, inside a declared service).
+    fn fetch(&self, url: &Url) -> impl Future<Output = Attempt> + Send;
+
+    /// Whether retries wait out their backoff. A replayed snapshot answers instantly, so its
+    /// retries do not sleep (attempts still match the live run).
+    fn sleeps(&self) -> bool;
+}

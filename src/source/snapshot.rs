@@ -1,0 +1,333 @@
+//! The recorded snapshot: NDJSON files of exchanges, loaded into an index and replayed as a
+//! [`Source`]. A URL not in the snapshot answers 404.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use url::Url;
+
+use super::{Attempt, Response, Source};
+use crate::canon;
+use crate::crawl::Reason;
+use crate::error::SnapshotError;
+
+/// One recorded exchange.
+#[derive(Debug, Clone)]
+pub struct SnapshotEntry {
+    /// The recorded status, or the recorded reason for a fetch that got no answer.
+    pub outcome: Result<u16, Reason>,
+    /// The status recorded beside an `error` that followed an answer (redirects, cut bodies).
+    pub error_status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    /// The body's JSON text (empty when none was recorded).
+    pub body: Bytes,
+}
+
+impl SnapshotEntry {
+    /// The recorded body, parsed.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        if self.body.is_empty() {
+            return None;
+        }
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// A loaded snapshot: canonical URL → last recorded exchange.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub entries: HashMap<String, SnapshotEntry>,
+    /// The file or folder it was read from.
+    pub path: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    url: Option<std::borrow::Cow<'a, str>>,
+    status: Option<serde_json::Value>,
+    #[serde(borrow)]
+    error: Option<std::borrow::Cow<'a, str>>,
+    headers: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+}
+
+impl Snapshot {
+    /// Loads one NDJSON file, or every `*.ndjson` / `*.jsonl` file of a folder in name order.
+    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let io = |source| SnapshotError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        let files = if meta.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(io)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && matches!(
+                            p.extension().and_then(|e| e.to_str()),
+                            Some("ndjson" | "jsonl")
+                        )
+                })
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(SnapshotError::Empty {
+                    path: path.to_path_buf(),
+                });
+            }
+            files
+        } else {
+            vec![path.to_path_buf()]
+        };
+        let mut snap = Snapshot {
+            entries: HashMap::new(),
+            path: path.to_path_buf(),
+        };
+        for file in files {
+            let data = std::fs::read(&file).map_err(|source| SnapshotError::Io {
+                path: file.clone(),
+                source,
+            })?;
+            snap.add_text(&file, Bytes::from(data))?;
+        }
+        Ok(snap)
+    }
+
+    /// Adds the lines of one file's content (`file` names it in errors). Later lines win.
+    pub fn add_text(&mut self, file: &Path, data: Bytes) -> Result<(), SnapshotError> {
+        let mut start = 0usize;
+        let mut line_no = 0usize;
+        while start < data.len() {
+            line_no += 1;
+            let end = memchr_newline(&data[start..]).map_or(data.len(), |i| start + i);
+            let line = &data[start..end];
+            let line_start = start;
+            start = end + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let err = |message: String| SnapshotError::Line {
+                path: file.to_path_buf(),
+                line: line_no,
+                message,
+            };
+            let parsed: Line<'_> =
+                serde_json::from_slice(line).map_err(|e| err(format!("not a JSON object: {e}")))?;
+            let Some(raw_url) = parsed.url else {
+                return Err(err("missing `url`".into()));
+            };
+            let Some(url) = canon::parse_absolute(&raw_url) else {
+                return Err(err(format!(
+                    "`url` {raw_url:?} is not an absolute http(s) URL"
+                )));
+            };
+            let status = match &parsed.status {
+                None => None,
+                Some(s) => match s.as_u64() {
+                    Some(n @ 100..=599) => Some(n as u16),
+                    _ => return Err(err(format!("`status` {s} is not an HTTP status (100-599)"))),
+                },
+            };
+            let mut error_status = None;
+            let outcome = match (status, parsed.error) {
+                (Some(s), Some(e)) => match Reason::parse(&e) {
+                    Some(r) if r.follows_answer() => {
+                        error_status = Some(s);
+                        Err(r)
+                    }
+                    _ => {
+                        return Err(err(format!(
+                            "has both `status` and `error` {e:?} (give one; only too_many_redirects, redirect_out_of_scope and body_too_large may keep a status)"
+                        )))
+                    }
+                },
+                (None, None) => {
+                    return Err(err("needs `status` (a number) or `error` (a reason code)".into()))
+                }
+                (Some(s), None) => Ok(s),
+                (None, Some(e)) => match Reason::parse(&e) {
+                    Some(r) => Err(r),
+                    None => {
+                        return Err(err(format!(
+                            "unknown `error` {e:?} (known: {})",
+                            Reason::ALL.map(Reason::as_str).join(", ")
+                        )))
+                    }
+                },
+            };
+            let mut headers = Vec::new();
+            for (name, value) in parsed.headers.into_iter().flatten() {
+                let serde_json::Value::String(v) = value else {
+                    return Err(err(format!("header `{name}` must be a string")));
+                };
+                headers.push((name.to_ascii_lowercase(), v));
+            }
+            let body = match parsed.body {
+                Some(raw) if raw.get() != "null" => {
+                    let text = raw.get().as_bytes();
+                    let offset = text.as_ptr() as usize - line.as_ptr() as usize;
+                    let at = line_start + offset;
+                    data.slice(at..at + text.len())
+                }
+                _ => Bytes::new(),
+            };
+            self.entries.insert(
+                url.into(),
+                SnapshotEntry {
+                    outcome,
+                    error_status,
+                    headers,
+                    body,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The recorded exchange for a canonical URL.
+    pub fn get(&self, url: &Url) -> Option<&SnapshotEntry> {
+        self.entries.get(url.as_str())
+    }
+}
+
+/// The detail of a replayed recorded error.
+fn recorded_detail(reason: Reason) -> String {
+    match reason {
+        Reason::Timeout => "timed out (recorded)".into(),
+        Reason::ConnectFailed => "connection failed (recorded)".into(),
+        Reason::ConnectionReset => "connection reset (recorded)".into(),
+        Reason::ServiceUnavailable => {
+            "not requested: the service was unavailable (recorded)".into()
+        }
+        r => format!("{} (recorded)", r.as_str().replace('_', " ")),
+    }
+}
+
+fn memchr_newline(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == b'\n')
+}
+
+/// A snapshot replayed as a source: recorded answers, instantly, every time.
+#[derive(Debug, Clone)]
+pub struct SnapshotSource {
+    snapshot: std::sync::Arc<Snapshot>,
+}
+
+impl SnapshotSource {
+    pub fn new(snapshot: std::sync::Arc<Snapshot>) -> Self {
+        SnapshotSource { snapshot }
+    }
+}
+
+impl Source for SnapshotSource {
+    async fn fetch(&self, url: &Url) -> Attempt {
+        match self.snapshot.get(url) {
+            None => Attempt::Answer(Response {
+                status: 404,
+                headers: Vec::new(),
+                body: Bytes::new(),
+                truncated: false,
+            }),
+            Some(e) => match e.outcome {
+                Ok(status) => Attempt::Answer(Response {
+                    status,
+                    headers: e.headers.clone(),
+                    body: e.body.clone(),
+                    truncated: false,
+                }),
+                Err(reason) => Attempt::Failed {
+                    reason,
+                    detail: recorded_detail(reason),
+                    status: e.error_status,
+                },
+            },
+        }
+    }
+
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Snapshot, SnapshotError> {
+        let mut s = Snapshot::default();
+        s.add_text(Path::new("t.ndjson"), Bytes::from(text.to_string()))?;
+        Ok(s)
+    }
+
+    #[test]
+    fn loads_lines_canonicalizes_and_last_wins() {
+        let s = load(concat!(
+            r#"{"url":"HTTP://127.0.0.1:80/a#x","status":200,"headers":{"Content-Type":"application/json"},"body":{"id":1}}"#,
+            "\n\n",
+            r#"{"url":"http://127.0.0.1/b","error":"timeout"}"#,
+            "\n",
+            r#"{"url":"http://127.0.0.1/a","status":200,"body":{"id": 2}}"#,
+        ))
+        .unwrap();
+        let a = s.get(&Url::parse("http://127.0.0.1/a").unwrap()).unwrap();
+        assert_eq!(a.outcome, Ok(200));
+        assert_eq!(&a.body[..], br#"{"id": 2}"#);
+        let b = s.get(&Url::parse("http://127.0.0.1/b").unwrap()).unwrap();
+        assert_eq!(b.outcome, Err(Reason::Timeout));
+    }
+
+    #[test]
+    fn bad_lines_name_file_and_line() {
+        let cases = [
+            (
+                "{\"url\":\"http://h/a\",\"status\":200}\nnot json",
+                2,
+                "not a JSON object",
+            ),
+            (r#"{"status":200}"#, 1, "missing `url`"),
+            (r#"{"url":"/a","status":200}"#, 1, "not an absolute"),
+            (r#"{"url":"http://h/a"}"#, 1, "needs `status`"),
+            (
+                r#"{"url":"http://h/a","status":200,"error":"timeout"}"#,
+                1,
+                "both",
+            ),
+            (
+                r#"{"url":"http://h/a","status":200,"error":"body_too_large"}"#,
+                0,
+                "",
+            ),
+            (
+                r#"{"url":"http://h/a","status":99}"#,
+                1,
+                "not an HTTP status",
+            ),
+            (
+                r#"{"url":"http://h/a","error":"boom"}"#,
+                1,
+                "unknown `error`",
+            ),
+            (
+                r#"{"url":"http://h/a","status":200,"headers":{"x":1}}"#,
+                1,
+                "header `x`",
+            ),
+        ];
+        for (text, line, frag) in cases {
+            if line == 0 {
+                assert!(load(text).is_ok(), "{text} is valid");
+                continue;
+            }
+            let e = load(text).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("t.ndjson:{line}: ")), "{e}");
+            assert!(e.contains(frag), "{e} should contain {frag}");
+        }
+    }
+}
