@@ -30,6 +30,11 @@ pub const SEGMENT: &AsciiSet = &CONTROLS
 pub fn canonicalize(url: &Url) -> Url {
     let mut u = url.clone();
     u.set_fragment(None);
+    // Credentials in a URL are never sent nor reported.
+    if !u.username().is_empty() || u.password().is_some() {
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+    }
     let path = u.path();
     if path.contains('%') {
         let p = normalize_path(path);
@@ -122,6 +127,7 @@ mod tests {
         assert_eq!(c("http://h/%7Euser/%41%2f%2F"), "http://h/~user/A%2F%2F");
         assert_eq!(c("http://h/x?B=%41&a=1"), "http://h/x?B=%41&a=1");
         assert_eq!(c("http://h./x"), "http://h/x");
+        assert_eq!(c("http://user:secret@h/x"), "http://h/x");
         assert_eq!(
             c("http://127.0.0.1:8081/customers/1"),
             "http://127.0.0.1:8081/customers/1"

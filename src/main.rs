@@ -11,8 +11,10 @@ use bacaudit::crawl::{CrawlOptions, Quiet, RetryPolicy, Stop};
 use bacaudit::gate::parse_fail_on;
 use bacaudit::report::Format;
 use bacaudit::run::{self, CommonOptions, RunOutput};
+use bacaudit::source::LiveOptions;
 use bacaudit::{exit, Error};
 use clap::Parser;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -92,8 +94,29 @@ async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
             let opts = common(&a.common, &a.limits)?;
             run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never()).await
         }
-        cli::Command::Crawl(_) | cli::Command::Serve(_) | cli::Command::Demo(_) => Err(
-            Error::Usage("this command is not available in this build yet".into()),
-        ),
+        cli::Command::Crawl(c) => {
+            let opts = common(&c.common, &c.limits)?;
+            if !(c.timeout > 0.0 && c.timeout.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--timeout {} must be a positive number of seconds",
+                    c.timeout
+                )));
+            }
+            let live = LiveOptions {
+                timeout: Duration::from_secs_f64(c.timeout),
+                max_body: c.max_body,
+            };
+            run::crawl(
+                &opts,
+                live,
+                c.record.as_deref(),
+                Arc::new(Quiet),
+                Stop::never(),
+            )
+            .await
+        }
+        cli::Command::Serve(_) | cli::Command::Demo(_) => Err(Error::Usage(
+            "this command is not available in this build yet".into(),
+        )),
     }
 }

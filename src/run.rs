@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::analyze::FindingKind;
-use crate::crawl::{self, CrawlOptions, Observer, Stop};
+use crate::crawl::{self, CrawlOptions, Fanout, Observer, Stop};
 use crate::error::{Error, ReportError};
 use crate::gate::{self, Gate};
 use crate::graph::Graph;
+use crate::record::Recorder;
 use crate::report::{self, Format, Origin, Report};
 use crate::rules::{self, Rules};
-use crate::source::{Snapshot, SnapshotSource};
+use crate::source::{LiveOptions, LiveSource, Snapshot, SnapshotSource};
 use crate::{analyze, plan};
 
 /// Options every auditing command shares.
@@ -119,6 +120,46 @@ pub async fn audit(
             snapshot: snapshot.to_path_buf(),
         },
     )
+}
+
+/// `bacaudit crawl`: the pipeline over the live services, optionally recording every fetch.
+pub async fn crawl(
+    opts: &CommonOptions,
+    live: LiveOptions,
+    record: Option<&Path>,
+    observer: Arc<dyn Observer>,
+    stop: Stop,
+) -> Result<RunOutput, Error> {
+    let prepared = prepare(opts)?;
+    let source = Arc::new(LiveSource::new(prepared.rules.clone(), live)?);
+    let recorder = match record {
+        Some(path) => Some(Arc::new(Recorder::create(path).map_err(|e| {
+            Error::Other(format!(
+                "{}: cannot create the recording: {e}",
+                path.display()
+            ))
+        })?)),
+        None => None,
+    };
+    let mut crawl_opts = opts.crawl.clone();
+    let observer: Arc<dyn Observer> = match &recorder {
+        Some(r) => {
+            crawl_opts.keep_bodies = true;
+            Arc::new(Fanout(vec![observer, r.clone() as Arc<dyn Observer>]))
+        }
+        None => observer,
+    };
+    let graph = crawl::crawl(prepared.rules.clone(), source, crawl_opts, observer, stop).await;
+    let out = finish(graph, &prepared, opts, &Origin::Crawl)?;
+    if let Some(r) = recorder {
+        r.finish().map_err(|(path, e)| {
+            Error::Other(format!(
+                "{}: the recording is incomplete, a write failed: {e} (the reports were written)",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(out)
 }
 
 /// The rest of the pipeline once the graph is built: analysis, plan, report files, verdict.

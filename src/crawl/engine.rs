@@ -69,6 +69,21 @@ pub trait Observer: Send + Sync {
 pub struct Quiet;
 impl Observer for Quiet {}
 
+/// Several observers, each told everything.
+pub struct Fanout(pub Vec<Arc<dyn Observer>>);
+
+impl Observer for Fanout {
+    fn discovered(&self, total: u64) {
+        self.0.iter().for_each(|o| o.discovered(total));
+    }
+    fn fetched(&self, event: &FetchEvent<'_>) {
+        self.0.iter().for_each(|o| o.fetched(event));
+    }
+    fn retrying(&self, delta: i64) {
+        self.0.iter().for_each(|o| o.retrying(delta));
+    }
+}
+
 /// A signal to stop the crawl early (Ctrl-C). The crawl keeps what it gathered.
 #[derive(Clone)]
 pub struct Stop(Option<watch::Receiver<bool>>);

@@ -8,5 +8,5 @@ mod fetch;
 mod limits;
 
 pub use classify::{classify_status, parse_retry_after, Class, Reason, RetryPolicy, Verdict};
-pub use engine::{crawl, CrawlOptions, FetchEvent, Observer, Quiet, Stop};
+pub use engine::{crawl, CrawlOptions, Fanout, FetchEvent, Observer, Quiet, Stop};
 pub use fetch::MAX_REDIRECTS;

@@ -2,6 +2,7 @@
 //! implementation. The crawler walks from the seeds through a `Source`; it never reads a
 //! snapshot as a list.
 
+mod live;
 mod snapshot;
 
 use std::future::Future;
@@ -11,6 +12,7 @@ use url::Url;
 
 use crate::crawl::Reason;
 
+pub use live::{LiveOptions, LiveSource, ACCEPT_VALUE};
 pub use snapshot::{Snapshot, SnapshotEntry, SnapshotSource};
 
 /// One HTTP answer (a single request: redirects are followed by the crawler, not the source).

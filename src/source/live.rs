@@ -1,0 +1,201 @@
+//! The live source: one shared reqwest client (rustls, keep-alive), credentials sent only to
+//! their own service, bodies capped, no automatic redirects (the crawler follows them inside
+//! the declared services).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
+use url::Url;
+
+use super::{Attempt, Response, Source};
+use crate::crawl::Reason;
+use crate::error::Error;
+use crate::rules::Rules;
+
+/// What a live crawl sends with each request.
+pub const ACCEPT_VALUE: &str = "application/hal+json, application/vnd.api+json, \
+    application/vnd.siren+json, application/vnd.collection+json, application/ld+json, \
+    application/json;q=0.9, */*;q=0.1";
+
+/// Bounds of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveOptions {
+    /// Whole-request timeout (connect, headers and body).
+    pub timeout: Duration,
+    /// Largest body read; beyond it the body is cut and the fetch is `body_too_large`.
+    pub max_body: usize,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            timeout: Duration::from_secs(10),
+            max_body: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Live HTTP requests to the declared services.
+pub struct LiveSource {
+    client: reqwest::Client,
+    rules: Arc<Rules>,
+    /// Per service: the auth header to send, prepared once.
+    auth: Vec<Option<(HeaderName, HeaderValue)>>,
+    opts: LiveOptions,
+}
+
+impl LiveSource {
+    /// Builds the shared client. Fails only when an auth header value cannot be sent.
+    pub fn new(rules: Arc<Rules>, opts: LiveOptions) -> Result<LiveSource, Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(opts.timeout)
+            .connect_timeout(opts.timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .user_agent(concat!("bacaudit/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Other(format!("cannot build the HTTP client: {e}")))?;
+        let mut auth = Vec::new();
+        for s in &rules.services {
+            auth.push(match &s.auth {
+                None => None,
+                Some(a) => {
+                    let name = HeaderName::from_bytes(a.header.as_bytes()).map_err(|_| {
+                        Error::Other(format!(
+                            "service {}: bad auth header name `{}`",
+                            s.name, a.header
+                        ))
+                    })?;
+                    let mut value = HeaderValue::from_str(a.value.expose()).map_err(|_| {
+                        Error::Other(format!(
+                            "service {}: the value of ${} is not a valid header value",
+                            s.name, a.env
+                        ))
+                    })?;
+                    value.set_sensitive(true);
+                    Some((name, value))
+                }
+            });
+        }
+        Ok(LiveSource {
+            client,
+            rules,
+            auth,
+            opts,
+        })
+    }
+
+    async fn request(&self, url: &Url) -> Attempt {
+        let Some(service) = self.rules.service_of(url) else {
+            return Attempt::Failed {
+                reason: Reason::RedirectOutOfScope,
+                detail: format!("{url} is outside every declared service (not requested)"),
+                status: None,
+            };
+        };
+        let mut req = self
+            .client
+            .get(url.clone())
+            .header(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE));
+        if let Some((name, value)) = &self.auth[service as usize] {
+            req = req.header(name.clone(), value.clone());
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return self.failed(&e),
+        };
+        let status = resp.status().as_u16();
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (name, value) in resp.headers() {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
+                Some((_, existing)) => {
+                    existing.push_str(", ");
+                    existing.push_str(&v);
+                }
+                None => headers.push((name.as_str().to_string(), v)),
+            }
+        }
+        let mut body = BytesMut::new();
+        let mut truncated = false;
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(c) => {
+                    if body.len() + c.len() > self.opts.max_body {
+                        truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&c);
+                }
+                Err(e) => return self.failed(&e),
+            }
+        }
+        Attempt::Answer(Response {
+            status,
+            headers,
+            body: if truncated {
+                Bytes::new()
+            } else {
+                body.freeze()
+            },
+            truncated,
+        })
+    }
+
+    fn failed(&self, e: &reqwest::Error) -> Attempt {
+        let (reason, detail) = if e.is_timeout() {
+            (
+                Reason::Timeout,
+                format!("timed out after {} s", self.opts.timeout.as_secs_f64()),
+            )
+        } else if e.is_connect() {
+            (
+                Reason::ConnectFailed,
+                format!("connection failed: {}", root_cause(e)),
+            )
+        } else if e.is_decode() {
+            (
+                Reason::ConnectionReset,
+                format!("bad response body: {}", root_cause(e)),
+            )
+        } else {
+            (
+                Reason::ConnectionReset,
+                format!(
+                    "connection closed without a complete answer: {}",
+                    root_cause(e)
+                ),
+            )
+        };
+        Attempt::Failed {
+            reason,
+            detail,
+            status: None,
+        }
+    }
+}
+
+/// The innermost error message (reqwest's outer messages repeat the URL).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+impl Source for LiveSource {
+    async fn fetch(&self, url: &Url) -> Attempt {
+        self.request(url).await
+    }
+
+    fn sleeps(&self) -> bool {
+        true
+    }
+}
