@@ -108,20 +108,28 @@ pub struct ServeCmd {
     /// The rules file: each service is served on its base URL's host and port.
     #[arg(long, value_name = "FILE")]
     pub rules: PathBuf,
-    /// The snapshot to serve.
+    /// The snapshot to serve: an NDJSON file or a folder of them.
     #[arg(long, value_name = "PATH")]
     pub snapshot: PathBuf,
-    /// No output but errors.
+    /// Seconds a recorded `timeout` holds its request before closing the connection
+    /// unanswered [default: 60].
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub hold: f64,
+    /// No `serving …` lines; only errors.
     #[arg(short, long)]
     pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoCmd {
-    /// Where to write the demo's reports [default: a new temporary folder].
+    /// Where to write the demo's reports and rebased rules [default: a new temporary folder].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// No progress bar.
+    /// Seconds before a request times out: the bundled world's recorded timeout costs 4 of
+    /// them [default: 2].
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub timeout: f64,
+    /// No progress bar and no `serving …` lines.
     #[arg(short, long)]
     pub quiet: bool,
 }

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use bacaudit::crawl::{CrawlOptions, Quiet, RetryPolicy, Stop};
+use bacaudit::demo::{self, DemoOptions};
 use bacaudit::gate::parse_fail_on;
 use bacaudit::report::Format;
 use bacaudit::run::{self, CommonOptions, RunOutput};
-use bacaudit::source::LiveOptions;
+use bacaudit::serve::{self, ServeOptions};
+use bacaudit::source::{LiveOptions, Snapshot};
 use bacaudit::{exit, Error};
 use clap::Parser;
 use std::time::Duration;
@@ -35,11 +37,16 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::INPUT as u8);
         }
     };
-    let code = match runtime.block_on(dispatch(cli.command)) {
-        Ok(out) => {
+    let result = match cli.command {
+        cli::Command::Serve(s) => runtime.block_on(serve(s)),
+        cli::Command::Demo(d) => runtime.block_on(demo(d)),
+        command => runtime.block_on(dispatch(command)).map(|out| {
             print_stdout(&out.stdout);
             out.exit_code
-        }
+        }),
+    };
+    let code = match result {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
@@ -115,8 +122,51 @@ async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
             )
             .await
         }
-        cli::Command::Serve(_) | cli::Command::Demo(_) => Err(Error::Usage(
-            "this command is not available in this build yet".into(),
-        )),
+        cli::Command::Serve(_) | cli::Command::Demo(_) => unreachable!("run by main"),
     }
+}
+
+/// Seconds from the command line as a duration (`--timeout`, `--hold`).
+fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
+    if secs > 0.0 && secs.is_finite() {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} {secs} must be a positive number of seconds"
+        )))
+    }
+}
+
+/// `bacaudit serve`: serve until Ctrl-C or SIGTERM, then stop cleanly (exit 0).
+async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
+    let opts = ServeOptions {
+        hold: seconds("--hold", s.hold)?,
+        ..ServeOptions::default()
+    };
+    let rules = bacaudit::rules::load(&s.rules)?;
+    let snapshot = Arc::new(Snapshot::load(&s.snapshot)?);
+    let handle = serve::serve(&rules, snapshot, opts).await?;
+    if !s.quiet {
+        print_stdout(&handle.banner());
+    }
+    serve::interrupted().await;
+    handle.shutdown().await;
+    Ok(exit::OK)
+}
+
+/// `bacaudit demo`: serve the bundled world, crawl it, print the table, say where the reports are.
+async fn demo(d: cli::DemoCmd) -> Result<i32, Error> {
+    let opts = DemoOptions {
+        out: d.out,
+        timeout: seconds("--timeout", d.timeout)?,
+        ..DemoOptions::default()
+    };
+    let demo = demo::start(&opts).await?;
+    if !d.quiet {
+        eprint!("{}", demo.server().banner());
+    }
+    let out = demo.run(Arc::new(Quiet), demo::stop_on_signal()).await?;
+    print_stdout(&out.run.stdout);
+    eprintln!("{}", out.summary());
+    Ok(out.run.exit_code)
 }
