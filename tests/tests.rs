@@ -1,1 +1,3 @@
+//! The one integration-test binary (`autotests = false`): one link step on two cores.
 
+mod cli;
