@@ -1021,3 +1021,12 @@ fn the_message_quoted_in_the_example_is_true() {
     let e = parse(Path::new("rules/example.toml"), &text, &env).unwrap_err();
     assert_eq!(e.to_string(), quoted);
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("x = {}1{}\n", "[".repeat(5000), "]".repeat(5000));
+    let e = parse(Path::new("d.toml"), &deep, &env).unwrap_err();
+    assert_eq!(e.line, Some(1));
+    let deep = format!("x = {}{}\n", "{ a = ".repeat(5000), "}".repeat(5000));
+    assert!(parse(Path::new("d.toml"), &deep, &env).is_err());
+}
