@@ -99,14 +99,14 @@ impl Located {
         let mut path = Vec::new();
         self.walk(&mut path, &mut |path, key_span, value_span| {
             let hit = key_span == Some(span) || value_span == Some(span);
-            if hit && exact.as_ref().map_or(true, |e| path.len() >= e.len()) {
+            if hit && exact.as_ref().is_none_or(|e| path.len() >= e.len()) {
                 exact = Some(path.to_vec());
             }
             let start = key_span.map(|k| k.start).or(value_span.map(|v| v.start));
             let end = value_span.or(key_span).map(|v| v.end);
             if let (Some(start), Some(end)) = (start, end) {
                 if (start..end.max(start + 1)).contains(&span.start)
-                    && containing.as_ref().map_or(true, |c| path.len() >= c.len())
+                    && containing.as_ref().is_none_or(|c| path.len() >= c.len())
                 {
                     containing = Some(path.to_vec());
                 }

@@ -426,7 +426,7 @@ fn base_url(s: &str) -> Result<Url, String> {
             u.scheme()
         ));
     }
-    if u.host_str().map_or(true, str::is_empty) {
+    if u.host_str().is_none_or(str::is_empty) {
         return Err(format!("`{s}` has no host"));
     }
     if !u.username().is_empty() || u.password().is_some() {
