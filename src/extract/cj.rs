@@ -76,7 +76,7 @@ mod tests {
                 {"data": [{"name": "total", "value": 5}],
                  "links": [{"rel": "customer", "href": "http://127.0.0.1:8081/customers/4"}]}
             ],
-            "queries": [{"rel": "search", "href": "/orders/search",
+            "queries": [{"rel": "search", "href": "http://127.0.0.1:8082/orders/search",
                          "data": [{"name": "q", "value": ""}]}],
             "template": {"data": [{"name": "customer", "value": "http://127.0.0.1:8081/x"}]}
         }})

@@ -14,35 +14,36 @@ fn href(o: &Map<String, Value>) -> Option<&str> {
 }
 
 /// `_links`: every relation's href, relative or absolute. Link objects' other members
-/// (`title`, `profile`, `deprecation`, …) describe the link and are not links.
+/// (`title`, `profile`, `deprecation`, …) describe the link and are not links. A bare string
+/// in place of a link object (a common HAL mistake) is taken as its href.
 pub(super) fn links<'a>(w: &mut Walker<'a>, l: &'a Map<String, Value>) {
     for (rel, v) in l {
         let mark = w.push_key(rel);
         match v {
-            Value::Object(o) => link_object(w, rel, o),
             Value::Array(a) => {
                 for (i, e) in a.iter().enumerate() {
-                    if let Value::Object(o) = e {
-                        let m = w.push_index(i);
-                        link_object(w, rel, o);
-                        w.pop(m);
-                    }
+                    let m = w.push_index(i);
+                    link(w, rel, e);
+                    w.pop(m);
                 }
             }
-            _ => {}
+            _ => link(w, rel, v),
         }
         w.pop(mark);
     }
 }
 
-fn link_object(w: &mut Walker<'_>, rel: &str, o: &Map<String, Value>) {
-    if templated(o) {
-        return;
-    }
-    if let Some(h) = href(o) {
-        let m = w.push_key("href");
-        w.emit_href(h, Rels::One(rel));
-        w.pop(m);
+fn link(w: &mut Walker<'_>, rel: &str, v: &Value) {
+    match v {
+        Value::String(h) => w.emit_href(h, Rels::One(rel)),
+        Value::Object(o) if !templated(o) => {
+            if let Some(h) = href(o) {
+                let m = w.push_key("href");
+                w.emit_href(h, Rels::One(rel));
+                w.pop(m);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -107,6 +108,9 @@ mod tests {
                      "profile": "https://profiles.example/product"}
                 ],
                 "find": {"href": "/orders{?id}", "templated": true},
+                "search": {"href": "/orders/search", "templated": true},
+                "legacy": {"href": "/orders/{id}"},
+                "shipment": "/shipments/1",
                 "invoice": {"href": "invoices/1"},
                 "docs": {"href": "https://docs.example/orders"}
             },
@@ -181,6 +185,12 @@ mod tests {
                     "/_links/products/1/href",
                     "http://127.0.0.1:8083/products/2",
                     "order.products"
+                ),
+                row(
+                    ORDER,
+                    "/_links/shipment",
+                    "http://127.0.0.1:8082/shipments/1",
+                    "-"
                 ),
             ]
         );

@@ -357,6 +357,12 @@ mod tests {
             rows(&r, &x.links),
             vec![row(page, "/links/next/href", next, "-")]
         );
+        let versioned = json!({"jsonapi": {"version": "1.0"}, "links": {"next": "?page=2"}});
+        let x = run(&r, page, &versioned);
+        assert_eq!(
+            rows(&r, &x.links),
+            vec![row(page, "/links/next", next, "-")]
+        );
         // Plain `{data: [...]}` is not JSON:API: its `links` object is plain JSON.
         let not_api = json!({"data": [{"id": 1}], "links": {"next": "?page=2"}});
         assert!(run(&r, page, &not_api).links.is_empty());

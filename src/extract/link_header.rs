@@ -220,7 +220,7 @@ mod tests {
                 ),
                 (
                     "link",
-                    "<https://docs.example/order>; rel=describedby, <mailto:a@b>",
+                    "<https://docs.example/order>; rel=describedby, <mailto:a@b>, </o{?p}>",
                 ),
             ],
             Some(&body),

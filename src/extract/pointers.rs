@@ -54,6 +54,12 @@ pub(super) fn apply(w: &mut Walker<'_>, v: &Value, frame: usize) {
     let Some(kind) = kind else {
         return;
     };
+    let has_pointer_rules = rules
+        .links_of(kind)
+        .any(|(_, l)| matches!(l.selector, Selector::Pointer(_)));
+    if !has_pointer_rules {
+        return;
+    }
     let source = w.sink.source(w.frames[frame].source).clone();
     let mut path = String::new();
     for (id, rule) in rules.links_of(kind) {
@@ -164,6 +170,7 @@ mod tests {
             .pointer_link("order", "customer", "/customer_id", "customer")
             .pointer_link("order", "lines", "/lines/*/product", "product")
             .pointer_link("order", "seller", "/data/attributes/seller", "customer")
+            .pointer_link("order", "odd", "/a~1b/*/c~0d", "customer")
             .build()
     }
 
@@ -203,7 +210,8 @@ mod tests {
             "customer_id": 3,
             "lines": [{"product": "p1"}, {"product": null}, {"qty": 1},
                       {"product": "http://127.0.0.1:8083/products/p4"}],
-            "note": ""
+            "note": "",
+            "a/b": [{"c~d": 4}]
         });
         let x = run(&r, ORDER, &body);
         assert_eq!(
@@ -227,6 +235,12 @@ mod tests {
                     "/lines/0/product",
                     "http://127.0.0.1:8083/products/p1",
                     "order.lines"
+                ),
+                row(
+                    ORDER,
+                    "/a~1b/0/c~0d",
+                    "http://127.0.0.1:8081/customers/4",
+                    "order.odd"
                 ),
             ]
         );
