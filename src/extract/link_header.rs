@@ -200,6 +200,23 @@ mod tests {
         ] {
             let _ = parse(h);
         }
+        // Generated strings over the delimiters and a multi-byte character.
+        let alphabet = [
+            '<', '>', ';', ',', '"', '\\', '=', ' ', 'r', 'e', 'l', 'é', '/',
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..5000 {
+            let mut h = String::new();
+            for _ in 0..seed % 24 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                h.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            for l in parse(&h) {
+                assert!(!l.target.contains('>'));
+            }
+        }
         assert_eq!(parse("<a> junk, <b>"), vec![lv("a", None), lv("b", None)]);
         assert_eq!(parse("<a>; rel=\"x\\"), vec![lv("a", Some("x"))]);
         assert_eq!(parse("junk \"q,\" , <b>"), vec![lv("b", None)]);

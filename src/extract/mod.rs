@@ -11,6 +11,18 @@
 //!
 //! Output order is the walk order (object members in `serde_json::Map` iteration order), a
 //! frame's rule-only links after the frame's walked links, then header links.
+//!
+//! Choices where DESIGN.md is silent:
+//! - A frame needs an in-scope self URL; an embedded object whose self is out of scope keeps
+//!   its links with its container (and its self link is an out-of-scope link).
+//! - Pointers in an embedded frame are those of the item's own document: `/…` for HAL, Siren,
+//!   JSON-LD and plain JSON, `/data/…` for a JSON:API resource, `/collection/items/0/…` for a
+//!   Collection+JSON item. Rule pointers are matched the same way.
+//! - Plain `url` / `self` make a representation only when they are absolute URLs.
+//! - Forms are not links: HAL `templated` links and `_templates`, hrefs holding `{`, Siren
+//!   `actions`, Collection+JSON `queries` / `template`. Link-object attributes (`title`,
+//!   `profile`, `meta`, …), Siren `rel` / `class`, JSON-LD `@context` / `@type` are not scanned.
+//! - JSON:API: a relationship's own `self` link is skipped (it names the relationship).
 
 mod cj;
 mod collection;
