@@ -450,7 +450,6 @@ fn assert_same_world(crawled: &RunOutput, audited: &RunOutput, to_recorded: &Ori
 }
 
 #[tokio::test]
-#[ignore = "needs link extraction and the rules parser (todo!() until merged)"]
 async fn a_live_crawl_of_the_served_shop_finds_what_audit_finds() {
     let audited = audit_shop().await;
     assert_eq!(
@@ -496,7 +495,6 @@ async fn a_live_crawl_of_the_served_shop_finds_what_audit_finds() {
 }
 
 #[tokio::test]
-#[ignore = "needs link extraction and the rules parser (todo!() until merged)"]
 async fn the_demo_finds_what_audit_finds_through_a_flaky_service() {
     let audited = audit_shop().await;
     let out = tempfile::tempdir().unwrap();
@@ -533,7 +531,6 @@ async fn the_demo_finds_what_audit_finds_through_a_flaky_service() {
 }
 
 #[test]
-#[ignore = "needs the rules parser (todo!() until merged)"]
 fn serve_cli_exits_2_when_a_port_is_taken() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
