@@ -33,7 +33,7 @@ pub const FLAKY_SERVICE: &str = "products";
 /// Report files the demo writes, when their format exists.
 pub const REPORT_FILES: &[&str] = &["report.json", "report.html", "report.md"];
 /// The rebased rules the demo crawls with, written beside the reports.
-pub const RULES_FILE: &str = "rules.toml";
+pub const RULES_FILE: &str = "demo-rules.toml";
 
 /// How the demo runs.
 #[derive(Debug, Clone)]
@@ -171,11 +171,12 @@ impl Demo {
     }
 }
 
-/// A [`Stop`] that fires on Ctrl-C or SIGTERM.
+/// A [`Stop`] that fires on Ctrl-C or SIGTERM (handlers installed now). Needs a runtime.
 pub fn stop_on_signal() -> Stop {
     let (tx, rx) = watch::channel(false);
+    let interrupted = serve::interrupted();
     tokio::spawn(async move {
-        serve::interrupted().await;
+        interrupted.await;
         tx.send_replace(true);
     });
     Stop::new(rx)

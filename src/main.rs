@@ -145,11 +145,12 @@ async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
     };
     let rules = bacaudit::rules::load(&s.rules)?;
     let snapshot = Arc::new(Snapshot::load(&s.snapshot)?);
+    let interrupted = serve::interrupted();
     let handle = serve::serve(&rules, snapshot, opts).await?;
     if !s.quiet {
         print_stdout(&handle.banner());
     }
-    serve::interrupted().await;
+    interrupted.await;
     handle.shutdown().await;
     Ok(exit::OK)
 }
@@ -161,11 +162,12 @@ async fn demo(d: cli::DemoCmd) -> Result<i32, Error> {
         timeout: seconds("--timeout", d.timeout)?,
         ..DemoOptions::default()
     };
+    let stop = demo::stop_on_signal();
     let demo = demo::start(&opts).await?;
     if !d.quiet {
         eprint!("{}", demo.server().banner());
     }
-    let out = demo.run(Arc::new(Quiet), demo::stop_on_signal()).await?;
+    let out = demo.run(Arc::new(Quiet), stop).await?;
     print_stdout(&out.run.stdout);
     eprintln!("{}", out.summary());
     Ok(out.run.exit_code)

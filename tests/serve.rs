@@ -526,7 +526,7 @@ async fn the_demo_finds_what_audit_finds_through_a_flaky_service() {
     }
     let written = Report::read(&out.path().join("reports/report.json")).unwrap();
     assert_eq!(written, done.run.report);
-    assert!(out.path().join("reports/rules.toml").is_file());
+    assert!(out.path().join("reports/demo-rules.toml").is_file());
     assert!(done.summary().contains("report.json"), "{}", done.summary());
 }
 
