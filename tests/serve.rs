@@ -488,10 +488,9 @@ async fn a_live_crawl_of_the_served_shop_finds_what_audit_finds() {
     let to_recorded = h.origins().inverse();
     shutdown(h).await;
     assert_same_world(&crawled, &audited, &to_recorded);
-    assert_eq!(
-        crawled.report.summary.retries,
-        audited.report.summary.retries
-    );
+    // Retries may only grow: a loaded machine can time out a genuine request, which is then
+    // retried and ends well (the findings above do not move).
+    assert!(crawled.report.summary.retries >= audited.report.summary.retries);
 }
 
 #[tokio::test]
