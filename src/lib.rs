@@ -20,6 +20,7 @@
 //!   them, [`gate`] decides the exit code; [`run`] strings the stages together per command.
 
 pub mod analyze;
+pub mod apply;
 pub mod canon;
 pub mod crawl;
 pub mod error;

@@ -36,9 +36,9 @@ fn main() -> ExitCode {
         }
     };
     let code = match runtime.block_on(dispatch(cli.command)) {
-        Ok(out) => {
-            print_stdout(&out.stdout);
-            out.exit_code
+        Ok((code, stdout)) => {
+            print_stdout(&stdout);
+            code
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -88,11 +88,18 @@ fn common(args: &cli::CommonArgs, limits: &cli::LimitArgs) -> Result<CommonOptio
     })
 }
 
-async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
+fn output(out: RunOutput) -> (i32, String) {
+    (out.exit_code, out.stdout)
+}
+
+/// Runs a command; returns its exit code and what to print on stdout.
+async fn dispatch(command: cli::Command) -> Result<(i32, String), Error> {
     match command {
         cli::Command::Audit(a) => {
             let opts = common(&a.common, &a.limits)?;
-            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never()).await
+            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never())
+                .await
+                .map(output)
         }
         cli::Command::Crawl(c) => {
             let opts = common(&c.common, &c.limits)?;
@@ -114,6 +121,38 @@ async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
                 Stop::never(),
             )
             .await
+            .map(output)
+        }
+        cli::Command::Apply(a) => {
+            if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--timeout {} must be a positive number of seconds",
+                    a.timeout
+                )));
+            }
+            let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {
+                report: a.report,
+                rules: a.rules,
+                execute: a.execute,
+                journal: a.journal,
+                timeout: Duration::from_secs_f64(a.timeout),
+                retry: RetryPolicy {
+                    retries: a.retries,
+                    ..RetryPolicy::default()
+                },
+            })
+            .await?;
+            Ok((out.exit_code, out.stdout))
+        }
+        cli::Command::Baseline(b) => {
+            let text = bacaudit::gate::baseline_file(&b.report)?;
+            match &b.output {
+                Some(path) => {
+                    bacaudit::report::write_atomic(path, text.as_bytes())?;
+                    Ok((exit::OK, String::new()))
+                }
+                None => Ok((exit::OK, text)),
+            }
         }
         cli::Command::Serve(_) | cli::Command::Demo(_) => Err(Error::Usage(
             "this command is not available in this build yet".into(),

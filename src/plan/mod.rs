@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 mod cascade;
 mod schedule;
 
-pub use schedule::{schedule, Operation};
+pub use schedule::{schedule, Note, Operation};
 
 use crate::analyze::{Analysis, Compensation, FindingBody, LinkFinding, OrphanFinding};
 use crate::extract::HEADER_POINTER;
