@@ -23,6 +23,48 @@ pub enum Command {
     Serve(ServeCmd),
     /// Run the bundled scenario end to end: serve a restored shop, crawl it, report.
     Demo(DemoCmd),
+    /// Print (or with --execute, perform) the compensating operations of a report.
+    Apply(ApplyCmd),
+    /// Write a baseline file accepting every finding of a report.
+    Baseline(BaselineCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyCmd {
+    /// The JSON report whose compensations to apply.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// The rules file: scope and credentials of the services.
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Perform the plan; without it, the plan is only printed (dry run).
+    #[arg(long)]
+    pub execute: bool,
+    /// The journal of performed operations [default: REPORT.json.journal.ndjson].
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Seconds before a request times out [default: 10].
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Retries of a transient failure [default: 3].
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// No output but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineCmd {
+    /// The JSON report whose findings are accepted.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Where to write the baseline [default: stdout].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No output but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Options of every auditing command.

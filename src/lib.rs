@@ -21,6 +21,7 @@
 //! - [`serve`] plays a snapshot back as live services, [`demo`] crawls a bundled one live.
 
 pub mod analyze;
+pub mod apply;
 pub mod canon;
 pub mod crawl;
 pub mod demo;

@@ -37,16 +37,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::INPUT as u8);
         }
     };
-    let result = match cli.command {
-        cli::Command::Serve(s) => runtime.block_on(serve(s)),
-        cli::Command::Demo(d) => runtime.block_on(demo(d)),
-        command => runtime.block_on(dispatch(command)).map(|out| {
-            print_stdout(&out.stdout);
-            out.exit_code
-        }),
-    };
-    let code = match result {
-        Ok(code) => code,
+    let code = match runtime.block_on(dispatch(cli.command)) {
+        Ok((code, stdout)) => {
+            print_stdout(&stdout);
+            code
+        }
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
@@ -95,11 +90,18 @@ fn common(args: &cli::CommonArgs, limits: &cli::LimitArgs) -> Result<CommonOptio
     })
 }
 
-async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
+fn output(out: RunOutput) -> (i32, String) {
+    (out.exit_code, out.stdout)
+}
+
+/// Runs a command; returns its exit code and what to print on stdout.
+async fn dispatch(command: cli::Command) -> Result<(i32, String), Error> {
     match command {
         cli::Command::Audit(a) => {
             let opts = common(&a.common, &a.limits)?;
-            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never()).await
+            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never())
+                .await
+                .map(output)
         }
         cli::Command::Crawl(c) => {
             let opts = common(&c.common, &c.limits)?;
@@ -121,8 +123,41 @@ async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
                 Stop::never(),
             )
             .await
+            .map(output)
         }
-        cli::Command::Serve(_) | cli::Command::Demo(_) => unreachable!("run by main"),
+        cli::Command::Apply(a) => {
+            if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--timeout {} must be a positive number of seconds",
+                    a.timeout
+                )));
+            }
+            let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {
+                report: a.report,
+                rules: a.rules,
+                execute: a.execute,
+                journal: a.journal,
+                timeout: Duration::from_secs_f64(a.timeout),
+                retry: RetryPolicy {
+                    retries: a.retries,
+                    ..RetryPolicy::default()
+                },
+            })
+            .await?;
+            Ok((out.exit_code, out.stdout))
+        }
+        cli::Command::Baseline(b) => {
+            let text = bacaudit::gate::baseline_file(&b.report)?;
+            match &b.output {
+                Some(path) => {
+                    bacaudit::report::write_atomic(path, text.as_bytes())?;
+                    Ok((exit::OK, String::new()))
+                }
+                None => Ok((exit::OK, text)),
+            }
+        }
+        cli::Command::Serve(s) => serve(s).await.map(|code| (code, String::new())),
+        cli::Command::Demo(d) => demo(d).await.map(|code| (code, String::new())),
     }
 }
 
@@ -137,7 +172,8 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
     }
 }
 
-/// `bacaudit serve`: serve until Ctrl-C or SIGTERM, then stop cleanly (exit 0).
+/// `bacaudit serve`: print where each service is served, serve until Ctrl-C or SIGTERM, then
+/// stop cleanly (exit 0).
 async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
     let opts = ServeOptions {
         hold: seconds("--hold", s.hold)?,
@@ -155,7 +191,8 @@ async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
     Ok(exit::OK)
 }
 
-/// `bacaudit demo`: serve the bundled world, crawl it, print the table, say where the reports are.
+/// `bacaudit demo`: serve the bundled world, crawl it, print the table, say where the reports
+/// are (the table is printed here, before that line).
 async fn demo(d: cli::DemoCmd) -> Result<i32, Error> {
     let opts = DemoOptions {
         out: d.out,
