@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use indexmap::IndexMap;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -168,47 +169,29 @@ pub async fn serve(
     };
 
     // Services by recorded origin, in rules order.
-    let mut sites: BTreeMap<String, Vec<ServiceId>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
+    let mut sites: IndexMap<String, Vec<ServiceId>> = IndexMap::new();
     for (i, s) in rules.services.iter().enumerate() {
-        let origin = s.base_url.origin().ascii_serialization();
         if !opts.rebase && s.base_url.scheme() != "http" {
             return Err(Error::Usage(format!(
                 "service {}: cannot serve {} (serve speaks plain http; rebasing serves it on a loopback http port)",
                 s.name, s.base_url
             )));
         }
-        if !sites.contains_key(&origin) {
-            order.push(origin.clone());
-        }
-        sites.entry(origin).or_default().push(i as ServiceId);
+        sites
+            .entry(s.base_url.origin().ascii_serialization())
+            .or_default()
+            .push(i as ServiceId);
     }
 
     // Bind everything before serving anything.
     let mut bound: Vec<(String, TcpListener)> = Vec::new();
-    for origin in &order {
-        let ids = &sites[origin];
+    for (origin, ids) in &sites {
         let service_names = names(ids.iter().map(|&i| rules.service(i).name.as_str()));
         let base = &rules.service(ids[0]).base_url;
-        let port = base.port_or_known_default().unwrap_or(80);
-        let (shown, result) = if opts.rebase {
-            (
-                format!("{}:0", Ipv4Addr::LOCALHOST),
-                TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await,
-            )
-        } else {
-            let shown = format!("{}:{port}", base.host_str().unwrap_or_default());
-            let result = match base.host() {
-                Some(Host::Ipv4(a)) => TcpListener::bind((a, port)).await,
-                Some(Host::Ipv6(a)) => TcpListener::bind((a, port)).await,
-                Some(Host::Domain(d)) => TcpListener::bind((d, port)).await,
-                None => Err(std::io::Error::other("no host")),
-            };
-            (shown, result)
-        };
-        let listener = result
-            .map_err(|e| Error::Other(format!("cannot serve {service_names} at {shown}: {e}")))?;
-        bound.push((origin.clone(), listener));
+        bound.push((
+            origin.clone(),
+            bind(base, &service_names, opts.rebase).await?,
+        ));
     }
 
     let mut pairs = Vec::new();
@@ -254,6 +237,30 @@ pub async fn serve(
         stop,
         listeners,
     })
+}
+
+/// Binds the listener for one recorded origin: its host and port, or an ephemeral loopback
+/// port when rebasing. Errors name the services and the address.
+async fn bind(base: &Url, service_names: &str, rebase: bool) -> Result<TcpListener, Error> {
+    let port = base.port_or_known_default().unwrap_or(80);
+    let (shown, result) = if rebase {
+        (
+            format!("{}:0", Ipv4Addr::LOCALHOST),
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await,
+        )
+    } else {
+        let result = match base.host() {
+            Some(Host::Ipv4(a)) => TcpListener::bind((a, port)).await,
+            Some(Host::Ipv6(a)) => TcpListener::bind((a, port)).await,
+            Some(Host::Domain(d)) => TcpListener::bind((d, port)).await,
+            None => Err(std::io::Error::other("the base URL has no host")),
+        };
+        (
+            format!("{}:{port}", base.host_str().unwrap_or_default()),
+            result,
+        )
+    };
+    result.map_err(|e| Error::Other(format!("cannot serve {service_names} at {shown}: {e}")))
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM. The handlers are installed when this is called
