@@ -1,1 +1,3 @@
+//! The one integration-test binary (`autotests = false`): each module is a test file.
 
+mod reports;
