@@ -79,7 +79,9 @@ else
 fi
 
 declared=$(grep -o '<h2 id="findings-h">Findings <span class="muted">([0-9]*)' "$html" | grep -o '[0-9]*)' | tr -d ')' || true)
-rows=$(grep -o '<tr id="f-' "$dom" | wc -l)
+# Counts survive zero matches (grep exits 1 on none, and pipefail would end the script).
+count() { { grep -o "$1" "$2" || true; } | wc -l; }
+rows=$(count '<tr id="f-' "$dom")
 if [ -z "$declared" ]; then
     fail "no findings heading in the page"
 elif [ "$rows" -eq "$declared" ]; then
@@ -96,8 +98,8 @@ if [ "${declared:-0}" -gt 0 ]; then
 fi
 
 if grep -q 'Services</h2>' "$html"; then
-    nodes=$(grep -o '<g class="node' "$dom" | wc -l)
-    edges=$(grep -o '<path class="edge' "$dom" | wc -l)
+    nodes=$(count '<g class="node' "$dom")
+    edges=$(count '<path class="edge' "$dom")
     if grep -q '<svg class="graph"' "$dom" && [ "$nodes" -gt 0 ]; then
         ok "service graph drawn: $nodes services, $edges edges"
     else
