@@ -105,14 +105,8 @@ async fn dispatch(command: cli::Command) -> Result<(i32, String), Error> {
         }
         cli::Command::Crawl(c) => {
             let opts = common(&c.common, &c.limits)?;
-            if !(c.timeout > 0.0 && c.timeout.is_finite()) {
-                return Err(Error::Usage(format!(
-                    "--timeout {} must be a positive number of seconds",
-                    c.timeout
-                )));
-            }
             let live = LiveOptions {
-                timeout: Duration::from_secs_f64(c.timeout),
+                timeout: seconds("--timeout", c.timeout)?,
                 max_body: c.max_body,
             };
             run::crawl(
@@ -126,18 +120,12 @@ async fn dispatch(command: cli::Command) -> Result<(i32, String), Error> {
             .map(output)
         }
         cli::Command::Apply(a) => {
-            if !(a.timeout > 0.0 && a.timeout.is_finite()) {
-                return Err(Error::Usage(format!(
-                    "--timeout {} must be a positive number of seconds",
-                    a.timeout
-                )));
-            }
             let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {
                 report: a.report,
                 rules: a.rules,
                 execute: a.execute,
                 journal: a.journal,
-                timeout: Duration::from_secs_f64(a.timeout),
+                timeout: seconds("--timeout", a.timeout)?,
                 retry: RetryPolicy {
                     retries: a.retries,
                     ..RetryPolicy::default()
@@ -177,6 +165,7 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
 async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
     let opts = ServeOptions {
         hold: seconds("--hold", s.hold)?,
+        writable: s.writable,
         ..ServeOptions::default()
     };
     let rules = bacaudit::rules::load(&s.rules)?;
