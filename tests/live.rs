@@ -1112,3 +1112,111 @@ async fn a_recorded_crawl_replays_to_the_same_findings() {
     };
     assert_eq!(svc(&live_run), svc(&replay));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The binary: Ctrl-C and SIGTERM
+
+/// Runs `bacaudit crawl` on a world where `/quick` answers 404 and `/slow` hangs, sends
+/// `signal` once both requests arrived, and returns the exit code, the JSON report and the
+/// recording.
+#[cfg(unix)]
+async fn interrupt_crawl(signal: &str) -> (Option<i32>, serde_json::Value, String) {
+    let server = MockServer::start().await;
+    mount(&server, "/quick", 404, 1).await;
+    Mock::given(path("/slow"))
+        .respond_with(ResponseTemplate::new(404).set_delay(Duration::from_secs(120)))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "version = 1\n\n[services.api]\nbase_url = \"{}/\"\nseeds = [\"/quick\", \"/slow\"]\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let recording = dir.path().join("drill.ndjson");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("bacaudit"))
+        .arg("crawl")
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--report")
+        .arg(&report)
+        .arg("--record")
+        .arg(&recording)
+        .args(["--timeout", "300", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.received_requests().await.unwrap().len() < 2 {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("bacaudit ended early: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "bacaudit never sent its requests"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The listeners are installed before the crawl starts: the signal cannot kill the process.
+    let sent = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("bacaudit did not stop after {signal}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let report: serde_json::Value = match std::fs::read(&report) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
+        Err(e) => panic!("no report ({e}); exit {status}; stderr:\n{stderr}"),
+    };
+    let recording = std::fs::read_to_string(&recording).unwrap();
+    (status.code(), report, recording)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+#[ignore = "needs the rules parser (src/rules/parse.rs): run once it lands"]
+async fn ctrl_c_writes_the_partial_report_and_exits_130() {
+    let (code, report, recording) = interrupt_crawl("-INT").await;
+    assert_eq!(code, Some(exit::INTERRUPTED));
+    assert_eq!(report["complete"], false);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(findings[0]["target"].as_str().unwrap().ends_with("/quick"));
+    assert_eq!(findings[0]["kind"], "broken_link");
+    assert!(report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("interrupted")));
+    // The recording holds what was fetched, nothing of the fetch cut short.
+    let lines: Vec<&str> = recording.lines().collect();
+    assert_eq!(lines.len(), 1, "{recording}");
+    assert!(lines[0].contains("/quick"));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+#[ignore = "needs the rules parser (src/rules/parse.rs): run once it lands"]
+async fn sigterm_is_an_interruption_too() {
+    let (code, report, _) = interrupt_crawl("-TERM").await;
+    assert_eq!(code, Some(exit::INTERRUPTED));
+    assert_eq!(report["complete"], false);
+}
