@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bacaudit::crawl::{FetchEvent, Observer};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-const TEMPLATE: &str = "{spinner} {elapsed:>4} [{bar:30}] {pos}/{len} fetched · {per_sec} · {msg}";
+const TEMPLATE: &str = "{spinner} {elapsed:>4} [{bar:30}] {pos}/{len} fetched · {rate} · {msg}";
 
 /// A crawl's progress: an [`Observer`] drawing one line on stderr.
 pub struct Progress {
@@ -37,6 +37,9 @@ impl Progress {
     fn with_target(target: ProgressDrawTarget, drawn: bool) -> Progress {
         let style = ProgressStyle::with_template(TEMPLATE)
             .expect("valid template")
+            .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1}/s", s.per_sec());
+            })
             .progress_chars("=> ");
         let bar = ProgressBar::with_draw_target(Some(0), target).with_style(style);
         let p = Progress {
@@ -87,11 +90,11 @@ impl Observer for Progress {
     }
 
     fn fetched(&self, event: &FetchEvent<'_>) {
+        self.bar.inc(1);
         if !event.outcome.is_ok() {
             self.failed.fetch_add(1, Ordering::Relaxed);
             self.update_message();
         }
-        self.bar.inc(1);
     }
 
     fn retrying(&self, delta: i64) {

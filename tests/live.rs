@@ -1220,3 +1220,84 @@ async fn sigterm_is_an_interruption_too() {
     assert_eq!(code, Some(exit::INTERRUPTED));
     assert_eq!(report["complete"], false);
 }
+
+/// A second signal exits at once, even while the run is stuck: here it blocks opening its
+/// `--record` file, a FIFO nobody reads (found through `/proc/PID/task/*/wchan`).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+#[ignore = "needs the rules parser (src/rules/parse.rs): run once it lands"]
+async fn a_second_ctrl_c_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    let port = dead_port();
+    std::fs::write(
+        &rules,
+        format!("version = 1\n\n[services.api]\nbase_url = \"http://127.0.0.1:{port}/\"\n"),
+    )
+    .unwrap();
+    let fifo = dir.path().join("drill.ndjson");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("bacaudit"))
+        .arg("crawl")
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--record")
+        .arg(&fifo)
+        .arg("-q")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let blocked_on_fifo = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|t| {
+                std::fs::read_to_string(t.path().join("wchan"))
+                    .is_ok_and(|w| w == "wait_for_partner")
+            })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !blocked_on_fifo(child.id()) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("bacaudit ended early: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "bacaudit never opened its recording"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let kill = |child: &std::process::Child| {
+        assert!(std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+    };
+    kill(&child);
+    // The first asks the run to stop; it cannot (it is stuck), so it is still there.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "one Ctrl-C ended a stuck run"
+    );
+    kill(&child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a second Ctrl-C did not end bacaudit");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(exit::INTERRUPTED));
+}
