@@ -327,6 +327,24 @@ async fn a_connection_closed_without_an_answer_is_connection_reset() {
     assert!(hangup.accepted.load(Ordering::SeqCst) >= 2);
 }
 
+#[tokio::test]
+async fn an_answer_cut_mid_body_is_connection_reset() {
+    let cut = Hangup::replying(Some(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":",
+    ))
+    .await;
+    let rules = Arc::new(
+        RulesBuilder::new()
+            .service("cut", &cut.uri, &["/x"])
+            .build(),
+    );
+    let c = crawl_live(&rules, LiveOptions::default(), fast(1)).await;
+    let u = url(&cut.uri, "/x");
+    // A 200 head came, but no whole answer: no status to report, retried like a reset.
+    c.assert_seed(&u, Unresolved, "transient", "connection_reset", None, 2);
+    assert_eq!(cut.accepted.load(Ordering::SeqCst), 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Redirects
 
@@ -1300,4 +1318,72 @@ async fn a_second_ctrl_c_exits_at_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(status.code(), Some(exit::INTERRUPTED));
+}
+
+/// Fetches in flight when the breaker opens finish with their own outcome; only the queued
+/// ones are skipped. Exact on the paused clock: with 4 in flight, the 10th completion comes
+/// when 13 were dispatched (4 + one per earlier completion).
+#[tokio::test(start_paused = true)]
+async fn fetches_in_flight_when_the_breaker_opens_finish_normally() {
+    let seeds: Vec<String> = (1..=15).map(|i| format!("/{i}")).collect();
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let rules = Arc::new(
+        RulesBuilder::new()
+            .service("api", "http://127.0.0.1:9/", &seeds)
+            .build(),
+    );
+    let mut source = Scripted::new(Duration::from_millis(10));
+    for s in &seeds {
+        source = source.on(&url("http://127.0.0.1:9", s), vec![answer(503, &[])]);
+    }
+    let source = Arc::new(source);
+    let opts = CrawlOptions {
+        concurrency: 4,
+        ..fast(0)
+    };
+    let c = crawl_with(&rules, source.clone(), opts, Arc::new(Quiet), Stop::never()).await;
+    assert!(c.graph.unavailable[0]);
+    assert_eq!(source.log().len(), 13);
+    let skipped = c
+        .analysis
+        .findings
+        .iter()
+        .filter(|f| c.finding_reason(f) == "service_unavailable")
+        .count();
+    assert_eq!(skipped, 2);
+    assert_eq!(c.count(Unresolved), 15);
+    assert_eq!(c.graph.stats.requests, 13);
+}
+
+#[tokio::test]
+async fn max_resources_cuts_the_crawl_and_says_so() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(404))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let rules = one_service(&server, &["/1", "/2", "/3", "/4", "/5"]);
+    let opts = CrawlOptions {
+        max_resources: Some(3),
+        concurrency: 1,
+        ..fast(0)
+    };
+    let c = crawl_live(&rules, LiveOptions::default(), opts).await;
+    assert_eq!(c.count(BrokenLink), 3);
+    let cut = c
+        .graph
+        .nodes
+        .iter()
+        .filter(|n| n.state == bacaudit::graph::NodeState::Cut)
+        .count();
+    assert_eq!(cut, 2);
+    assert!(c.graph.cut_services[0]);
+    assert!(c.graph.complete, "a cut crawl is not an interrupted one");
+    assert!(c
+        .analysis
+        .warnings
+        .iter()
+        .any(|w| w.contains("--max-resources")));
+    server.verify().await;
 }

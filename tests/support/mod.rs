@@ -371,6 +371,14 @@ impl Crawled {
         );
     }
 
+    /// The reason code of a link finding.
+    pub fn finding_reason(&self, f: &Finding) -> &'static str {
+        match &f.body {
+            FindingBody::Link(l) => l.reason.as_str(),
+            FindingBody::Orphan(_) => "orphan",
+        }
+    }
+
     pub fn count(&self, kind: FindingKind) -> usize {
         self.analysis
             .findings
@@ -436,7 +444,7 @@ pub fn dead_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
-/// A server that accepts connections and closes them without answering; counts them.
+/// A server that accepts connections and closes them without a complete answer; counts them.
 pub struct Hangup {
     pub uri: String,
     pub accepted: Arc<AtomicUsize>,
@@ -444,7 +452,15 @@ pub struct Hangup {
 }
 
 impl Hangup {
+    /// Closes each connection as soon as it is accepted.
     pub async fn start() -> Hangup {
+        Hangup::replying(None).await
+    }
+
+    /// Reads each request's head, writes `reply` (say, a head promising more body than it
+    /// sends), then closes.
+    pub async fn replying(reply: Option<&'static [u8]>) -> Hangup {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -452,9 +468,24 @@ impl Hangup {
         let accepted = Arc::new(AtomicUsize::new(0));
         let n = accepted.clone();
         let task = tokio::spawn(async move {
-            while let Ok((sock, _)) = l.accept().await {
+            while let Ok((mut sock, _)) = l.accept().await {
                 n.fetch_add(1, Ordering::SeqCst);
-                drop(sock);
+                let Some(reply) = reply else {
+                    drop(sock);
+                    continue;
+                };
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => head.extend_from_slice(&buf[..k]),
+                        }
+                    }
+                    let _ = sock.write_all(reply).await;
+                    let _ = sock.shutdown().await;
+                });
             }
         });
         Hangup {
