@@ -1,12 +1,10 @@
 //! The reference graph: interned URLs (u32 ids), compact edges, and what each fetch ended as.
 
-use std::collections::HashMap;
-
 use indexmap::IndexSet;
 use url::Url;
 
 use crate::crawl::{Class, Reason};
-use crate::rules::{LinkId, Rules, ServiceId};
+use crate::rules::{KindId, LinkId, Rules, ServiceId};
 
 /// Index of an interned URL.
 pub type NodeId = u32;
@@ -56,6 +54,8 @@ impl Outcome {
 pub struct Node {
     /// The declared service the URL belongs to; `None` for out-of-scope URLs.
     pub service: Option<ServiceId>,
+    /// The kind the URL matches (set by the crawler when it interns the URL).
+    pub kind: Option<KindId>,
     pub depth: u32,
     pub state: NodeState,
 }
@@ -130,6 +130,7 @@ impl Graph {
         let (i, _) = self.urls.insert_full(url.into());
         self.nodes.push(Node {
             service,
+            kind: None,
             depth,
             state: NodeState::Pending,
         });
@@ -217,17 +218,6 @@ impl Graph {
             }
         }
         counts
-    }
-
-    /// Map from a node to the edges that point at it, grouped by relation (used by analysis).
-    pub fn incoming_relations(&self) -> HashMap<NodeId, Vec<LinkId>> {
-        let mut m: HashMap<NodeId, Vec<LinkId>> = HashMap::new();
-        for e in &self.edges {
-            if e.relation != NO_RELATION {
-                m.entry(e.target).or_default().push(e.relation);
-            }
-        }
-        m
     }
 }
 

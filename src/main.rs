@@ -1,5 +1,6 @@
 //! The `bacaudit` binary: parse arguments, build the runtime, call the library, map the
-//! outcome to an exit code. The progress bar and Ctrl-C / SIGTERM handling live here too.
+//! outcome to an exit code. The progress bar and Ctrl-C / SIGTERM handling of `crawl` and
+//! `audit` live here too.
 
 mod cli;
 mod progress;
@@ -8,11 +9,13 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use bacaudit::crawl::{CrawlOptions, RetryPolicy, Stop};
+use bacaudit::crawl::{CrawlOptions, Quiet, RetryPolicy, Stop};
+use bacaudit::demo::{self, DemoOptions};
 use bacaudit::gate::parse_fail_on;
 use bacaudit::report::Format;
 use bacaudit::run::{self, CommonOptions, RunOutput};
-use bacaudit::source::LiveOptions;
+use bacaudit::serve::{self, ServeOptions};
+use bacaudit::source::{LiveOptions, Snapshot};
 use bacaudit::{exit, Error};
 use clap::Parser;
 use progress::Progress;
@@ -42,9 +45,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(dispatch(cli.command, progress.clone()));
     progress.finish();
     let code = match result {
-        Ok(out) => {
-            print_stdout(&out.stdout);
-            out.exit_code
+        Ok((code, stdout)) => {
+            print_stdout(&stdout);
+            code
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -94,22 +97,28 @@ fn common(args: &cli::CommonArgs, limits: &cli::LimitArgs) -> Result<CommonOptio
     })
 }
 
-/// Whether the command was asked not to draw a progress bar.
+fn output(out: RunOutput) -> (i32, String) {
+    (out.exit_code, out.stdout)
+}
+
+/// Whether the command was asked not to draw a progress bar (only `crawl` and `audit` have one).
 fn quiet(command: &cli::Command) -> bool {
     match command {
         cli::Command::Crawl(c) => c.common.quiet,
         cli::Command::Audit(a) => a.common.quiet,
-        cli::Command::Serve(s) => s.quiet,
-        cli::Command::Demo(d) => d.quiet,
+        _ => true,
     }
 }
 
-async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<RunOutput, Error> {
+/// Runs a command; returns its exit code and what to print on stdout.
+async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<(i32, String), Error> {
     match command {
         cli::Command::Audit(a) => {
             let opts = common(&a.common, &a.limits)?;
             let stop = stop_on_signals(progress.clone());
-            run::audit(&opts, &a.snapshot, progress, stop).await
+            run::audit(&opts, &a.snapshot, progress, stop)
+                .await
+                .map(output)
         }
         cli::Command::Crawl(c) => {
             let opts = common(&c.common, &c.limits)?;
@@ -124,12 +133,93 @@ async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<RunO
                 max_body: c.max_body,
             };
             let stop = stop_on_signals(progress.clone());
-            run::crawl(&opts, live, c.record.as_deref(), progress, stop).await
+            run::crawl(&opts, live, c.record.as_deref(), progress, stop)
+                .await
+                .map(output)
         }
-        cli::Command::Serve(_) | cli::Command::Demo(_) => Err(Error::Usage(
-            "this command is not available in this build yet".into(),
-        )),
+        cli::Command::Apply(a) => {
+            if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--timeout {} must be a positive number of seconds",
+                    a.timeout
+                )));
+            }
+            let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {
+                report: a.report,
+                rules: a.rules,
+                execute: a.execute,
+                journal: a.journal,
+                timeout: Duration::from_secs_f64(a.timeout),
+                retry: RetryPolicy {
+                    retries: a.retries,
+                    ..RetryPolicy::default()
+                },
+            })
+            .await?;
+            Ok((out.exit_code, out.stdout))
+        }
+        cli::Command::Baseline(b) => {
+            let text = bacaudit::gate::baseline_file(&b.report)?;
+            match &b.output {
+                Some(path) => {
+                    bacaudit::report::write_atomic(path, text.as_bytes())?;
+                    Ok((exit::OK, String::new()))
+                }
+                None => Ok((exit::OK, text)),
+            }
+        }
+        cli::Command::Serve(s) => serve(s).await.map(|code| (code, String::new())),
+        cli::Command::Demo(d) => demo(d).await.map(|code| (code, String::new())),
     }
+}
+
+/// Seconds from the command line as a duration (`--timeout`, `--hold`).
+fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
+    if secs > 0.0 && secs.is_finite() {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} {secs} must be a positive number of seconds"
+        )))
+    }
+}
+
+/// `bacaudit serve`: print where each service is served, serve until Ctrl-C or SIGTERM, then
+/// stop cleanly (exit 0).
+async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
+    let opts = ServeOptions {
+        hold: seconds("--hold", s.hold)?,
+        ..ServeOptions::default()
+    };
+    let rules = bacaudit::rules::load(&s.rules)?;
+    let snapshot = Arc::new(Snapshot::load(&s.snapshot)?);
+    let interrupted = serve::interrupted();
+    let handle = serve::serve(&rules, snapshot, opts).await?;
+    if !s.quiet {
+        print_stdout(&handle.banner());
+    }
+    interrupted.await;
+    handle.shutdown().await;
+    Ok(exit::OK)
+}
+
+/// `bacaudit demo`: serve the bundled world, crawl it, print the table, say where the reports
+/// are (the table is printed here, before that line).
+async fn demo(d: cli::DemoCmd) -> Result<i32, Error> {
+    let opts = DemoOptions {
+        out: d.out,
+        timeout: seconds("--timeout", d.timeout)?,
+        ..DemoOptions::default()
+    };
+    let stop = demo::stop_on_signal();
+    let demo = demo::start(&opts).await?;
+    if !d.quiet {
+        eprint!("{}", demo.server().banner());
+    }
+    let out = demo.run(Arc::new(Quiet), stop).await?;
+    print_stdout(&out.run.stdout);
+    eprintln!("{}", out.summary());
+    Ok(out.run.exit_code)
 }
 
 /// Ctrl-C or SIGTERM: the first asks the crawl to stop (it keeps what it gathered, the reports

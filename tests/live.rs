@@ -142,7 +142,6 @@ async fn a_transient_failure_that_turns_permanent_ends_broken() {
 }
 
 #[tokio::test]
-#[ignore = "needs link extraction (a 2xx answer is extracted): run once src/extract lands"]
 async fn service_unavailable_then_ok_ends_ok_after_one_retry() {
     let server = MockServer::start().await;
     Mock::given(path("/warming"))
@@ -263,7 +262,6 @@ async fn retry_after_delays_are_exact_on_a_paused_clock() {
 }
 
 #[tokio::test]
-#[ignore = "needs link extraction (a 2xx answer is extracted): run once src/extract lands"]
 async fn rate_limited_with_retry_after_then_ok() {
     let server = MockServer::start().await;
     Mock::given(path("/busy"))
@@ -386,7 +384,6 @@ async fn an_in_scope_redirect_chain_is_followed_to_its_end() {
 }
 
 #[tokio::test]
-#[ignore = "needs link extraction (a 2xx answer is extracted): run once src/extract lands"]
 async fn an_in_scope_redirect_chain_to_ok_is_ok() {
     let server = MockServer::start().await;
     for i in 0..5 {
@@ -847,7 +844,7 @@ async fn a_stop_keeps_what_was_gathered_and_the_gate_says_interrupted() {
         .warnings
         .iter()
         .any(|w| w.contains("interrupted")));
-    let planned = plan::plan(c.analysis, &rules, None);
+    let planned = plan::plan(c.analysis, &c.graph, &rules, None);
     let report = Report::new(&planned, &rules.path, &Origin::Crawl);
     assert!(!report.complete);
     assert_eq!(
@@ -900,7 +897,7 @@ async fn a_stop_ends_fetches_in_flight_at_once() {
         .nodes
         .iter()
         .all(|n| n.state == bacaudit::graph::NodeState::Pending));
-    let planned = plan::plan(c.analysis, &rules, None);
+    let planned = plan::plan(c.analysis, &c.graph, &rules, None);
     let report = Report::new(&planned, &rules.path, &Origin::Crawl);
     assert_eq!(
         gate::judge(&report, &Gate::default()).exit_code,
@@ -1210,7 +1207,6 @@ async fn interrupt_crawl(signal: &str) -> (Option<i32>, serde_json::Value, Strin
 
 #[cfg(unix)]
 #[tokio::test]
-#[ignore = "needs the rules parser (src/rules/parse.rs): run once it lands"]
 async fn ctrl_c_writes_the_partial_report_and_exits_130() {
     let (code, report, recording) = interrupt_crawl("-INT").await;
     assert_eq!(code, Some(exit::INTERRUPTED));
@@ -1232,7 +1228,6 @@ async fn ctrl_c_writes_the_partial_report_and_exits_130() {
 
 #[cfg(unix)]
 #[tokio::test]
-#[ignore = "needs the rules parser (src/rules/parse.rs): run once it lands"]
 async fn sigterm_is_an_interruption_too() {
     let (code, report, _) = interrupt_crawl("-TERM").await;
     assert_eq!(code, Some(exit::INTERRUPTED));
@@ -1243,7 +1238,6 @@ async fn sigterm_is_an_interruption_too() {
 /// `--record` file, a FIFO nobody reads (found through `/proc/PID/task/*/wchan`).
 #[cfg(target_os = "linux")]
 #[tokio::test]
-#[ignore = "needs the rules parser (src/rules/parse.rs): run once it lands"]
 async fn a_second_ctrl_c_exits_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.toml");

@@ -1,4 +1,6 @@
-//! The one integration-test binary (`autotests = false`): every test module is declared here.
+//! The one integration-test binary (`autotests = false`): one link step on two cores.
 
+mod cli;
 mod live;
+mod serve;
 mod support;

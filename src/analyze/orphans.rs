@@ -14,14 +14,14 @@ pub(super) fn service_gaps(graph: &Graph, rules: &Rules) -> Vec<Vec<String>> {
     let mut unresolved = vec![0u64; n];
     let mut pages_failed = vec![0u64; n];
     let mut not_fetched = vec![0u64; n];
-    for (i, node) in graph.nodes.iter().enumerate() {
+    for node in &graph.nodes {
         let Some(s) = node.service else { continue };
         let s = s as usize;
         match &node.state {
             NodeState::Pending | NodeState::Cut => not_fetched[s] += 1,
             NodeState::Done(o) => {
                 let Some(f) = &o.failure else { continue };
-                let is_item = rules.kind_of(&graph.parsed_url(i as u32)).is_some();
+                let is_item = node.kind.is_some();
                 if is_item && matches!(f.reason, Reason::NotFound | Reason::Gone) {
                     continue;
                 }
@@ -67,7 +67,6 @@ pub(super) fn find(
     warnings: &mut Vec<String>,
 ) {
     let gaps = service_gaps(graph, rules);
-    let incoming = graph.incoming_relations();
     for (k, kind) in rules.kinds.iter().enumerate() {
         if kind.must_be_referenced_by.is_empty() {
             continue;
@@ -96,6 +95,13 @@ pub(super) fn find(
             ));
             continue;
         }
+        // Which resources some required link reaches.
+        let mut referenced = vec![false; graph.nodes.len()];
+        for e in &graph.edges {
+            if kind.must_be_referenced_by.contains(&e.relation) {
+                referenced[e.target as usize] = true;
+            }
+        }
         let expected: Vec<String> = kind
             .must_be_referenced_by
             .iter()
@@ -111,14 +117,10 @@ pub(super) fn find(
             if !o.is_ok() {
                 continue;
             }
-            let url = graph.parsed_url(i as u32);
-            if rules.kind_of(&url).map(|(kk, _)| kk) != Some(k as u16) {
+            if node.kind != Some(k as u16) {
                 continue;
             }
-            let referenced = incoming
-                .get(&(i as u32))
-                .is_some_and(|rels| rels.iter().any(|r| kind.must_be_referenced_by.contains(r)));
-            if referenced {
+            if referenced[i] {
                 continue;
             }
             let resource = graph.url(i as u32).to_string();

@@ -160,6 +160,7 @@ pub async fn crawl<S: Source>(
     for (i, s) in rules.services.iter().enumerate() {
         for seed in &s.seeds {
             let (id, new) = st.g.intern(seed.as_str(), Some(i as ServiceId), 0);
+            st.g.nodes[id as usize].kind = rules.kind_of(seed).map(|(k, _)| k);
             st.g.seeds.push(id);
             if new {
                 st.enqueue(id);
@@ -433,6 +434,7 @@ impl State {
         }
         let node = &mut self.g.nodes[id as usize];
         if new {
+            node.kind = self.rules.kind_of(url).map(|(k, _)| k);
             self.enqueue(id);
         } else if node.state == NodeState::Cut && depth < node.depth {
             node.depth = depth;

@@ -3,8 +3,10 @@
 //! [`load`] reads a file; [`parse`] does the work on text so tests need no files. Every mistake
 //! is a [`RulesError`] naming the file, the line and the key.
 
+mod locate;
 mod model;
 mod parse;
+mod raw;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

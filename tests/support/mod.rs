@@ -502,8 +502,8 @@ impl Drop for Hangup {
     }
 }
 
-/// An HTTP server that answers 404 to everything after holding each request until `hold`
-/// requests are in flight together (or 5 s passed), and notes the most ever in flight.
+/// An HTTP server (hyper) that answers 404 to everything after holding each request until
+/// `hold` requests are in flight together (or 5 s passed), and notes the most ever in flight.
 pub struct Gauge {
     pub uri: String,
     pub max_inflight: Arc<AtomicUsize>,
@@ -513,7 +513,6 @@ pub struct Gauge {
 
 impl Gauge {
     pub async fn start(hold: usize) -> Gauge {
-        use axum::http::StatusCode;
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -528,31 +527,43 @@ impl Gauge {
             served.clone(),
             changed.clone(),
         );
-        let app = axum::Router::new().fallback(move || {
-            let (inflight, max, served, changed) = (i.clone(), m.clone(), s.clone(), c.clone());
-            async move {
-                let now = inflight.fetch_add(1, Ordering::SeqCst) + 1;
-                max.fetch_max(now, Ordering::SeqCst);
-                changed.notify_waiters();
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-                loop {
-                    let notified = changed.notified();
-                    if inflight.load(Ordering::SeqCst) >= hold {
-                        break;
-                    }
-                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                        break;
-                    }
-                }
-                // Let the others see the full house before anyone leaves.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                inflight.fetch_sub(1, Ordering::SeqCst);
-                served.fetch_add(1, Ordering::SeqCst);
-                StatusCode::NOT_FOUND
-            }
-        });
         let task = tokio::spawn(async move {
-            let _ = axum::serve(l, app).await;
+            while let Ok((sock, _)) = l.accept().await {
+                let (i, m, s, c) = (i.clone(), m.clone(), s.clone(), c.clone());
+                let service = hyper::service::service_fn(move |_req| {
+                    let (inflight, max, served, changed) =
+                        (i.clone(), m.clone(), s.clone(), c.clone());
+                    async move {
+                        let now = inflight.fetch_add(1, Ordering::SeqCst) + 1;
+                        max.fetch_max(now, Ordering::SeqCst);
+                        changed.notify_waiters();
+                        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+                        loop {
+                            let notified = changed.notified();
+                            if inflight.load(Ordering::SeqCst) >= hold {
+                                break;
+                            }
+                            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                                break;
+                            }
+                        }
+                        // Let the others see the full house before anyone leaves.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        inflight.fetch_sub(1, Ordering::SeqCst);
+                        served.fetch_add(1, Ordering::SeqCst);
+                        let resp = hyper::Response::builder()
+                            .status(404)
+                            .body(http_body_util::Empty::<bytes::Bytes>::new())
+                            .expect("response");
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(sock), service)
+                        .await;
+                });
+            }
         });
         Gauge {
             uri,

@@ -1,0 +1,60 @@
+//! The rules file as written: serde structs that reject unknown keys and keep the spans of the
+//! values validation needs to point at.
+//!
+//! Tables are never wrapped in [`Spanned`]: a table only named through a longer header
+//! (`[kinds.order.links.customer]` names `kinds.order.links`) has no span. Map keys carry
+//! spans instead.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub(super) type Name = Spanned<String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRules {
+    pub version: Option<Spanned<i64>>,
+    pub services: Option<BTreeMap<Name, RawService>>,
+    pub kinds: Option<BTreeMap<Name, RawKind>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawService {
+    pub base_url: Spanned<String>,
+    pub seeds: Option<Vec<Spanned<String>>>,
+    pub auth: Option<RawAuth>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub rate_limit: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAuth {
+    pub header: Spanned<String>,
+    pub env: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKind {
+    pub service: Spanned<String>,
+    pub path: Spanned<String>,
+    pub collection: Option<Spanned<String>>,
+    pub id_pointer: Option<Spanned<String>>,
+    pub jsonapi_type: Option<Spanned<String>>,
+    pub must_be_referenced_by: Option<Vec<Spanned<String>>>,
+    pub on_orphan: Option<Spanned<String>>,
+    pub links: Option<BTreeMap<Name, RawLink>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLink {
+    pub pointer: Option<Spanned<String>>,
+    pub rel: Option<Spanned<String>>,
+    pub to: Spanned<String>,
+    pub on_broken: Option<Spanned<String>>,
+}
