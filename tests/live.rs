@@ -1381,3 +1381,396 @@ async fn max_resources_cuts_the_crawl_and_says_so() {
         .any(|w| w.contains("--max-resources")));
     server.verify().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Following links (extraction merged)
+
+/// Orders point at customers by id (`/customer_id`). Five orders point at one lost customer:
+/// five broken links, one request for the customer; a customer that answers 503 then 200 is
+/// not a finding; the customers' credentials never reach the orders service.
+#[tokio::test]
+async fn links_are_followed_and_each_target_is_fetched_once() {
+    let customers = MockServer::start().await;
+    let orders = MockServer::start().await;
+    Mock::given(path("/customers/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": 1})))
+        .expect(1)
+        .mount(&customers)
+        .await;
+    Mock::given(path("/customers/2"))
+        .respond_with(Script::new(vec![
+            ResponseTemplate::new(503),
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": 2})),
+        ]))
+        .expect(2)
+        .mount(&customers)
+        .await;
+    mount(&customers, "/customers/3", 404, 1).await;
+    let points_at = [3, 3, 3, 3, 3, 1, 2];
+    for (i, c) in points_at.iter().enumerate() {
+        let n = i + 1;
+        Mock::given(path(format!("/orders/{n}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"id": n, "customer_id": c})),
+            )
+            .expect(1)
+            .mount(&orders)
+            .await;
+    }
+    let seeds: Vec<String> = (1..=points_at.len())
+        .map(|n| format!("/orders/{n}"))
+        .collect();
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let rules = Arc::new(
+        RulesBuilder::new()
+            .service("customers", &customers.uri(), &[])
+            .service("orders", &orders.uri(), &seeds)
+            .auth("customers", "Authorization", "Bearer c-token")
+            .kind("customer", "customers", "/customers/{id}")
+            .kind("order", "orders", "/orders/{id}")
+            .pointer_link(
+                "order",
+                "customer",
+                "/customer_id",
+                "customer",
+                bacaudit::rules::BrokenAction::Cascade,
+            )
+            .build(),
+    );
+    let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
+    let lost = url(&customers.uri(), "/customers/3");
+    let broken: Vec<_> = c
+        .analysis
+        .findings
+        .iter()
+        .filter_map(|f| match &f.body {
+            FindingBody::Link(l) if f.kind == BrokenLink => Some(l),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(broken.len(), 5, "{:#?}", c.analysis.findings);
+    for (i, l) in broken.iter().enumerate() {
+        assert_eq!(l.target, lost);
+        assert_eq!(
+            l.source.as_deref(),
+            Some(url(&orders.uri(), &format!("/orders/{}", i + 1)).as_str())
+        );
+        assert_eq!(l.pointer.as_deref(), Some("/customer_id"));
+        assert_eq!(l.relation.as_deref(), Some("order.customer"));
+        assert_eq!((l.status, l.attempts), (Some(404), 1));
+    }
+    assert_eq!(c.analysis.findings.len(), 5);
+    let s = &c.analysis.summary;
+    assert_eq!((s.references, s.cross_service_references), (7, 7));
+    assert_eq!(s.resources, 7 + 2);
+    assert_eq!(s.retries, 1);
+    for r in orders.received_requests().await.unwrap() {
+        assert!(r.headers.get("authorization").is_none(), "{}", r.url);
+    }
+    for r in customers.received_requests().await.unwrap() {
+        assert_eq!(r.headers["authorization"], "Bearer c-token");
+    }
+    // The planner turns each broken link into its rule's action.
+    let planned = plan::plan(c.analysis, &c.graph, &rules, None);
+    let f = planned
+        .findings
+        .iter()
+        .find(|f| f.kind == BrokenLink)
+        .unwrap();
+    assert_eq!(f.compensations[0].action, "cascade");
+    assert_eq!(f.compensations[0].method.as_deref(), Some("DELETE"));
+    customers.verify().await;
+    orders.verify().await;
+}
+
+/// Links into a service whose breaker opened are unresolved `service_unavailable` with their
+/// source and pointer (attempts 0), and are never requested.
+#[tokio::test]
+async fn links_into_an_unavailable_service_are_skipped_with_their_source() {
+    let customers = MockServer::start().await;
+    let orders = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .expect(10)
+        .mount(&customers)
+        .await;
+    for n in 1..=12 {
+        Mock::given(path(format!("/orders/{n}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"id": n, "customer_id": n})),
+            )
+            .expect(1)
+            .mount(&orders)
+            .await;
+    }
+    let seeds: Vec<String> = (1..=12).map(|n| format!("/orders/{n}")).collect();
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let rules = Arc::new(
+        RulesBuilder::new()
+            .service("customers", &customers.uri(), &[])
+            .service("orders", &orders.uri(), &seeds)
+            .kind("customer", "customers", "/customers/{id}")
+            .kind("order", "orders", "/orders/{id}")
+            .pointer_link(
+                "order",
+                "customer",
+                "/customer_id",
+                "customer",
+                bacaudit::rules::BrokenAction::Manual,
+            )
+            .build(),
+    );
+    let opts = CrawlOptions {
+        concurrency: 1,
+        ..fast(0)
+    };
+    let c = crawl_live(&rules, LiveOptions::default(), opts).await;
+    assert!(c.graph.unavailable[0]);
+    let by_reason = |r: &str| -> Vec<&bacaudit::analyze::LinkFinding> {
+        c.analysis
+            .findings
+            .iter()
+            .filter_map(|f| match &f.body {
+                FindingBody::Link(l) if l.reason.as_str() == r => Some(l),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(by_reason("server_error").len(), 10);
+    let skipped = by_reason("service_unavailable");
+    assert_eq!(skipped.len(), 2, "{:#?}", c.analysis.findings);
+    for l in skipped {
+        assert!(l.source.as_deref().unwrap().contains("/orders/"));
+        assert_eq!(l.pointer.as_deref(), Some("/customer_id"));
+        assert_eq!(l.relation.as_deref(), Some("order.customer"));
+        assert_eq!((l.status, l.attempts), (None, 0));
+    }
+    customers.verify().await;
+    orders.verify().await;
+}
+
+/// An absolute URL outside every service is counted, never fetched, never a finding.
+#[tokio::test]
+async fn out_of_scope_links_are_counted_and_never_fetched() {
+    let api = MockServer::start().await;
+    let outside = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&outside)
+        .await;
+    Mock::given(path("/orders/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": 1,
+            "invoice": url(&outside.uri(), "/invoices/1"),
+        })))
+        .expect(1)
+        .mount(&api)
+        .await;
+    let rules = one_service(&api, &["/orders/1"]);
+    let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
+    assert!(c.analysis.findings.is_empty(), "{:#?}", c.analysis.findings);
+    assert_eq!(c.analysis.summary.out_of_scope, 1);
+    assert_eq!(c.analysis.summary.requests, 1);
+    api.verify().await;
+    outside.verify().await;
+}
+
+/// The BAC-talk world, live: list pages of bare arrays, one broken link, one orphan, a
+/// customer that recovers after a 503. Recorded, then replayed: the same findings.
+#[tokio::test]
+async fn a_recorded_linked_world_replays_to_the_same_findings_and_orphans() {
+    let customers = MockServer::start().await;
+    let orders = MockServer::start().await;
+    let json = |v: serde_json::Value| ResponseTemplate::new(200).set_body_json(v);
+    let listed = serde_json::json!([{"id": 1}, {"id": 2}, {"id": 4}]);
+    Mock::given(path("/customers"))
+        .respond_with(json(listed))
+        .mount(&customers)
+        .await;
+    for id in [1, 4] {
+        Mock::given(path(format!("/customers/{id}")))
+            .respond_with(json(serde_json::json!({"id": id})))
+            .mount(&customers)
+            .await;
+    }
+    Mock::given(path("/customers/2"))
+        .respond_with(Script::new(vec![
+            ResponseTemplate::new(503),
+            json(serde_json::json!({"id": 2})),
+        ]))
+        .mount(&customers)
+        .await;
+    mount(&customers, "/customers/3", 404, 1).await;
+    let all = serde_json::json!([
+        {"id": 1, "customer_id": 1},
+        {"id": 2, "customer_id": 3},
+        {"id": 3, "customer_id": 2},
+    ]);
+    Mock::given(path("/orders"))
+        .respond_with(json(all.clone()))
+        .mount(&orders)
+        .await;
+    for o in all.as_array().unwrap() {
+        Mock::given(path(format!("/orders/{}", o["id"])))
+            .respond_with(json(o.clone()))
+            .mount(&orders)
+            .await;
+    }
+    let rules = Arc::new(
+        RulesBuilder::new()
+            .service("customers", &customers.uri(), &["/customers"])
+            .service("orders", &orders.uri(), &["/orders"])
+            .kind("customer", "customers", "/customers/{id}")
+            .collection("customer", "/customers")
+            .must_be_referenced_by(
+                "customer",
+                &["order.customer"],
+                bacaudit::rules::OrphanAction::Delete,
+            )
+            .kind("order", "orders", "/orders/{id}")
+            .collection("order", "/orders")
+            .pointer_link(
+                "order",
+                "customer",
+                "/customer_id",
+                "customer",
+                bacaudit::rules::BrokenAction::Cascade,
+            )
+            .build(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("drill.ndjson");
+    let recorder = Arc::new(Recorder::create(&recording).unwrap());
+    let opts = CrawlOptions {
+        keep_bodies: true,
+        ..fast(3)
+    };
+    let live = crawl_live_with(
+        &rules,
+        LiveOptions::default(),
+        opts,
+        recorder.clone(),
+        Stop::never(),
+    )
+    .await;
+    recorder.finish().unwrap();
+    let replay = crawl_with(
+        &rules,
+        Arc::new(SnapshotSource::new(Arc::new(
+            Snapshot::load(&recording).unwrap(),
+        ))),
+        fast(3),
+        Arc::new(Quiet),
+        Stop::never(),
+    )
+    .await;
+    let summary = |c: &Crawled| -> Vec<(String, String, Option<String>)> {
+        c.analysis
+            .findings
+            .iter()
+            .map(|f| match &f.body {
+                FindingBody::Link(l) => (f.id.clone(), l.target.clone(), l.source.clone()),
+                FindingBody::Orphan(o) => (f.id.clone(), o.resource.clone(), None),
+            })
+            .collect()
+    };
+    assert_eq!(
+        summary(&live),
+        [
+            (
+                live.analysis.findings[0].id.clone(),
+                url(&customers.uri(), "/customers/3"),
+                Some(url(&orders.uri(), "/orders/2"))
+            ),
+            (
+                live.analysis.findings[1].id.clone(),
+                url(&customers.uri(), "/customers/4"),
+                None
+            ),
+        ],
+        "{:#?}",
+        live.analysis.findings
+    );
+    assert_eq!(live.analysis.findings[1].kind, FindingKind::Orphan);
+    assert!(
+        live.analysis.warnings.is_empty(),
+        "{:?}",
+        live.analysis.warnings
+    );
+    assert_eq!(summary(&live), summary(&replay));
+    assert_eq!(replay.analysis.warnings, live.analysis.warnings);
+    let s = (&live.analysis.summary, &replay.analysis.summary);
+    assert_eq!(
+        (s.0.resources, s.0.references, s.0.broken_link, s.0.orphan),
+        (s.1.resources, s.1.references, s.1.broken_link, s.1.orphan)
+    );
+    // The 503 before customer 2's 200 is a live retry only (a recording keeps final answers).
+    assert_eq!((s.0.retries, s.1.retries), (1, 0));
+}
+
+/// Interrupted before the referring service was read: no orphan is claimed on that partial
+/// evidence, and the report says why.
+#[tokio::test]
+async fn an_interrupted_crawl_claims_no_orphans() {
+    let customers = MockServer::start().await;
+    let orders = MockServer::start().await;
+    Mock::given(path("/customers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": 1}])))
+        .expect(1)
+        .mount(&customers)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .expect(0)
+        .mount(&orders)
+        .await;
+    let rules = Arc::new(
+        RulesBuilder::new()
+            .service("customers", &customers.uri(), &["/customers"])
+            .service("orders", &orders.uri(), &["/orders"])
+            .kind("customer", "customers", "/customers/{id}")
+            .collection("customer", "/customers")
+            .must_be_referenced_by(
+                "customer",
+                &["order.customer"],
+                bacaudit::rules::OrphanAction::Delete,
+            )
+            .kind("order", "orders", "/orders/{id}")
+            .collection("order", "/orders")
+            .pointer_link(
+                "order",
+                "customer",
+                "/customer_id",
+                "customer",
+                bacaudit::rules::BrokenAction::Manual,
+            )
+            .build(),
+    );
+    let (tx, rx) = watch::channel(false);
+    let counter = Arc::new(Counter::new(move |_| {
+        tx.send_replace(true);
+    }));
+    let opts = CrawlOptions {
+        concurrency: 1,
+        ..fast(0)
+    };
+    // Round-robin from the first service (customers): the list page is the one fetch.
+    let c = crawl_live_with(&rules, LiveOptions::default(), opts, counter, Stop::new(rx)).await;
+    assert!(!c.graph.complete);
+    assert_eq!(
+        c.count(FindingKind::Orphan),
+        0,
+        "{:#?}",
+        c.analysis.findings
+    );
+    assert!(
+        c.analysis.warnings.iter().any(|w| w.contains("orphan")),
+        "{:?}",
+        c.analysis.warnings
+    );
+    customers.verify().await;
+    orders.verify().await;
+}
