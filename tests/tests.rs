@@ -2,5 +2,6 @@
 
 mod cli;
 mod live;
+mod reports;
 mod serve;
 mod support;
