@@ -73,7 +73,10 @@ fn check_against(expected: &Value, code: i32, report: &Value) {
         .iter()
         .map(|s| {
             let mut s = s.clone();
-            assert!(s["base_url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+            assert!(s["base_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:"));
             s.as_object_mut().unwrap().remove("base_url");
             s
         })
