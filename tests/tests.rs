@@ -2,5 +2,7 @@
 
 mod apply;
 mod cli;
+mod live;
 mod reports;
 mod serve;
+mod support;
