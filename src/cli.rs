@@ -43,10 +43,10 @@ pub struct ApplyCmd {
     /// The journal of performed operations [default: REPORT.json.journal.ndjson].
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
-    /// Seconds before a request times out [default: 10].
+    /// Seconds before a request times out.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
-    /// Retries of a transient failure [default: 3].
+    /// Retries of a transient failure.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
     /// No output but errors.
@@ -77,7 +77,7 @@ pub struct CommonArgs {
     /// .dot, .mmd). May repeat.
     #[arg(long = "report", value_name = "FILE")]
     pub reports: Vec<PathBuf>,
-    /// What to print on stdout [default: table].
+    /// What to print on stdout.
     #[arg(long, value_name = "F", default_value = "table")]
     pub format: String,
     /// Finding kinds that fail the run (comma-separated; `none` for nothing).
@@ -86,10 +86,10 @@ pub struct CommonArgs {
     /// A previous report (or baseline file): findings whose id it holds do not fail the run.
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
-    /// Broken links tolerated before the run fails [default: 0].
+    /// Broken links tolerated before the run fails.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub max_broken: u64,
-    /// Orphans tolerated before the run fails [default: 0].
+    /// Orphans tolerated before the run fails.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub max_orphans: u64,
     /// The last good snapshot (before the disaster): `recreate` puts back its representations.
@@ -103,10 +103,10 @@ pub struct CommonArgs {
 /// Bounds of a crawl.
 #[derive(Debug, Args)]
 pub struct LimitArgs {
-    /// Requests in flight at once, over all services [default: 64].
+    /// Requests in flight at once, over all services.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub concurrency: usize,
-    /// Retries of a transient failure (timeouts, 429, 5xx) [default: 3].
+    /// Retries of a transient failure (timeouts, 429, 5xx).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
     /// Stop fetching new URLs after this many.
@@ -126,10 +126,10 @@ pub struct CrawlCmd {
     /// Record every fetch's final outcome as a snapshot (NDJSON), streaming.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Seconds before a request times out [default: 10].
+    /// Seconds before a request times out.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
-    /// Largest response body read, in bytes; a larger one is cut and reported [default: 8 MiB].
+    /// Largest response body read, in bytes; a larger one is cut and reported.
     #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body: usize,
 }
@@ -154,7 +154,7 @@ pub struct ServeCmd {
     #[arg(long, value_name = "PATH")]
     pub snapshot: PathBuf,
     /// Seconds a recorded `timeout` holds its request before closing the connection
-    /// unanswered [default: 60].
+    /// unanswered.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub hold: f64,
     /// Accept PUT, PATCH (JSON Patch) and DELETE and apply them in memory, so `apply
@@ -173,7 +173,7 @@ pub struct DemoCmd {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seconds before a request times out: the bundled world's recorded timeout costs 4 of
-    /// them [default: 2].
+    /// them.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     pub timeout: f64,
     /// No progress bar and no `serving …` lines.

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::watch;
 
 use crate::crawl::{Observer, Stop};
 use crate::error::Error;
@@ -169,17 +168,6 @@ impl Demo {
             reports,
         })
     }
-}
-
-/// A [`Stop`] that fires on Ctrl-C or SIGTERM (handlers installed now). Needs a runtime.
-pub fn stop_on_signal() -> Stop {
-    let (tx, rx) = watch::channel(false);
-    let interrupted = serve::interrupted();
-    tokio::spawn(async move {
-        interrupted.await;
-        tx.send_replace(true);
-    });
-    Stop::new(rx)
 }
 
 /// The given folder (created if missing) or a new one under the system's temporary folder.

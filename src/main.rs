@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use bacaudit::crawl::{CrawlOptions, Quiet, RetryPolicy, Stop};
+use bacaudit::crawl::{CrawlOptions, RetryPolicy, Stop};
 use bacaudit::demo::{self, DemoOptions};
 use bacaudit::gate::parse_fail_on;
 use bacaudit::report::Format;
@@ -157,7 +157,7 @@ async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<(i32
             }
         }
         cli::Command::Serve(s) => serve(s).await.map(|code| (code, String::new())),
-        cli::Command::Demo(d) => demo(d).await.map(|code| (code, String::new())),
+        cli::Command::Demo(d) => demo(d, progress).await.map(|code| (code, String::new())),
     }
 }
 
@@ -194,18 +194,19 @@ async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
 
 /// `bacaudit demo`: serve the bundled world, crawl it, print the table, say where the reports
 /// are (the table is printed here, before that line).
-async fn demo(d: cli::DemoCmd) -> Result<i32, Error> {
+async fn demo(d: cli::DemoCmd, progress: Arc<Progress>) -> Result<i32, Error> {
     let opts = DemoOptions {
         out: d.out,
         timeout: seconds("--timeout", d.timeout)?,
         ..DemoOptions::default()
     };
-    let stop = demo::stop_on_signal();
+    let stop = stop_on_signals(progress.clone());
     let demo = demo::start(&opts).await?;
     if !d.quiet {
         eprint!("{}", demo.server().banner());
     }
-    let out = demo.run(Arc::new(Quiet), stop).await?;
+    let out = demo.run(progress.clone(), stop).await?;
+    progress.finish();
     print_stdout(&out.run.stdout);
     eprintln!("{}", out.summary());
     Ok(out.run.exit_code)

@@ -401,3 +401,19 @@ fn cascades_follow_through_to_what_references_the_deleted() {
         ]
     );
 }
+
+#[test]
+fn help_shows_the_library_defaults() {
+    let out = bacaudit().args(["crawl", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let crawl = bacaudit::crawl::CrawlOptions::default();
+    let live = bacaudit::source::LiveOptions::default();
+    for want in [
+        format!("[default: {}]", crawl.concurrency),
+        format!("[default: {}]", crawl.retry.retries),
+        format!("[default: {}]", live.timeout.as_secs()),
+        format!("[default: {}]", live.max_body),
+    ] {
+        assert!(help.contains(&want), "`crawl --help` lacks {want}:\n{help}");
+    }
+}
