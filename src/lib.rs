@@ -23,6 +23,7 @@ pub mod analyze;
 pub mod canon;
 pub mod crawl;
 pub mod error;
+pub mod explain;
 pub mod extract;
 pub mod gate;
 pub mod graph;
