@@ -1,6 +1,17 @@
 //! Explain why: restore points, the cause of each finding, snapshot diffs, what-if strategies
 //! and backup clusters — the BAC theorem applied to one restore.
+//!
+//! - [`restore`]: per service, when its backup was taken (rules `restored_from`,
+//!   `--restore-point`);
+//! - [`evidence`]: what a snapshot tells about one resource (timestamp, presence, referrers);
+//! - [`cause`]: the stage after analysis that gives each broken link and orphan a cause.
 
+pub mod cause;
+pub mod evidence;
+pub mod restore;
 mod time;
 
+pub use cause::{explain, Causes};
+pub use evidence::{Evidence, Referrers};
+pub use restore::RestorePoints;
 pub use time::Timestamp;
