@@ -4,14 +4,17 @@
 //! - [`restore`]: per service, when its backup was taken (rules `restored_from`,
 //!   `--restore-point`);
 //! - [`evidence`]: what a snapshot tells about one resource (timestamp, presence, referrers);
-//! - [`cause`]: the stage after analysis that gives each broken link and orphan a cause.
+//! - [`cause`]: the stage after analysis that gives each broken link and orphan a cause;
+//! - [`clusters`]: which services to back up together.
 
 pub mod cause;
+pub mod clusters;
 pub mod evidence;
 pub mod restore;
 mod time;
 
 pub use cause::{explain, Causes};
+pub use clusters::{cluster, Clusters, PairCounts};
 pub use evidence::{Evidence, Referrers};
 pub use restore::RestorePoints;
 pub use time::Timestamp;
