@@ -25,7 +25,7 @@ for i in $(seq 1 "$RUNS"); do
         --snapshot "$WORLD/snapshot.ndjson" --report "$WORK/report-$N.json" --format json > /dev/null
     code=$?
     set -e
-    read -r wall rss_kb < "$WORK/time.txt"
+    read -r wall rss_kb < <(tail -n 1 "$WORK/time.txt")
     resources=$(python3 -c "import json;print(json.load(open('$WORK/report-$N.json'))['summary']['resources'])")
     python3 - "$wall" "$rss_kb" "$resources" "$code" "$i" <<'PY'
 import sys

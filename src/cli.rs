@@ -23,6 +23,48 @@ pub enum Command {
     Serve(ServeCmd),
     /// Run the bundled scenario end to end: serve a restored shop, crawl it, report.
     Demo(DemoCmd),
+    /// Print (or with --execute, perform) the compensating operations of a report.
+    Apply(ApplyCmd),
+    /// Write a baseline file accepting every finding of a report.
+    Baseline(BaselineCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyCmd {
+    /// The JSON report whose compensations to apply.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// The rules file: scope and credentials of the services.
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Perform the plan; without it, the plan is only printed (dry run).
+    #[arg(long)]
+    pub execute: bool,
+    /// The journal of performed operations [default: REPORT.json.journal.ndjson].
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Seconds before a request times out [default: 10].
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Retries of a transient failure [default: 3].
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// No output but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineCmd {
+    /// The JSON report whose findings are accepted.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Where to write the baseline [default: stdout].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No output but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Options of every auditing command.
@@ -108,20 +150,28 @@ pub struct ServeCmd {
     /// The rules file: each service is served on its base URL's host and port.
     #[arg(long, value_name = "FILE")]
     pub rules: PathBuf,
-    /// The snapshot to serve.
+    /// The snapshot to serve: an NDJSON file or a folder of them.
     #[arg(long, value_name = "PATH")]
     pub snapshot: PathBuf,
-    /// No output but errors.
+    /// Seconds a recorded `timeout` holds its request before closing the connection
+    /// unanswered [default: 60].
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub hold: f64,
+    /// No `serving …` lines; only errors.
     #[arg(short, long)]
     pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoCmd {
-    /// Where to write the demo's reports [default: a new temporary folder].
+    /// Where to write the demo's reports and rebased rules [default: a new temporary folder].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// No progress bar.
+    /// Seconds before a request times out: the bundled world's recorded timeout costs 4 of
+    /// them [default: 2].
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub timeout: f64,
+    /// No progress bar and no `serving …` lines.
     #[arg(short, long)]
     pub quiet: bool,
 }

@@ -86,6 +86,19 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>, ReportError> {
         .collect()
 }
 
+/// A baseline file accepting every finding of a report: `{"schema", "ids": [...]}`, ids
+/// sorted, one per line, so it diffs well in review.
+pub fn baseline_file(report: &Path) -> Result<String, ReportError> {
+    let r = Report::read(report)?;
+    let mut ids: Vec<&str> = r.findings.iter().map(|f| f.id()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let value = serde_json::json!({"schema": "bacaudit/baseline/v1", "ids": ids});
+    let mut s = serde_json::to_string_pretty(&value).expect("serializes");
+    s.push('\n');
+    Ok(s)
+}
+
 /// The verdict of the gate on a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {

@@ -18,10 +18,13 @@
 //!   JSON-LD, `Link` headers, plain URLs, rule pointers);
 //! - [`analyze`] turns the graph into findings, [`plan`] adds compensations, [`report`] renders
 //!   them, [`gate`] decides the exit code; [`run`] strings the stages together per command.
+//! - [`serve`] plays a snapshot back as live services, [`demo`] crawls a bundled one live.
 
 pub mod analyze;
+pub mod apply;
 pub mod canon;
 pub mod crawl;
+pub mod demo;
 pub mod error;
 pub mod explain;
 pub mod extract;
@@ -32,6 +35,7 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod serve;
 pub mod source;
 
 pub use error::{exit, Error};

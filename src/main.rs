@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use bacaudit::crawl::{CrawlOptions, Quiet, RetryPolicy, Stop};
+use bacaudit::demo::{self, DemoOptions};
 use bacaudit::gate::parse_fail_on;
 use bacaudit::report::Format;
 use bacaudit::run::{self, CommonOptions, RunOutput};
-use bacaudit::source::LiveOptions;
+use bacaudit::serve::{self, ServeOptions};
+use bacaudit::source::{LiveOptions, Snapshot};
 use bacaudit::{exit, Error};
 use clap::Parser;
 use std::time::Duration;
@@ -36,9 +38,9 @@ fn main() -> ExitCode {
         }
     };
     let code = match runtime.block_on(dispatch(cli.command)) {
-        Ok(out) => {
-            print_stdout(&out.stdout);
-            out.exit_code
+        Ok((code, stdout)) => {
+            print_stdout(&stdout);
+            code
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -88,11 +90,18 @@ fn common(args: &cli::CommonArgs, limits: &cli::LimitArgs) -> Result<CommonOptio
     })
 }
 
-async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
+fn output(out: RunOutput) -> (i32, String) {
+    (out.exit_code, out.stdout)
+}
+
+/// Runs a command; returns its exit code and what to print on stdout.
+async fn dispatch(command: cli::Command) -> Result<(i32, String), Error> {
     match command {
         cli::Command::Audit(a) => {
             let opts = common(&a.common, &a.limits)?;
-            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never()).await
+            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never())
+                .await
+                .map(output)
         }
         cli::Command::Crawl(c) => {
             let opts = common(&c.common, &c.limits)?;
@@ -114,9 +123,89 @@ async fn dispatch(command: cli::Command) -> Result<RunOutput, Error> {
                 Stop::never(),
             )
             .await
+            .map(output)
         }
-        cli::Command::Serve(_) | cli::Command::Demo(_) => Err(Error::Usage(
-            "this command is not available in this build yet".into(),
-        )),
+        cli::Command::Apply(a) => {
+            if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--timeout {} must be a positive number of seconds",
+                    a.timeout
+                )));
+            }
+            let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {
+                report: a.report,
+                rules: a.rules,
+                execute: a.execute,
+                journal: a.journal,
+                timeout: Duration::from_secs_f64(a.timeout),
+                retry: RetryPolicy {
+                    retries: a.retries,
+                    ..RetryPolicy::default()
+                },
+            })
+            .await?;
+            Ok((out.exit_code, out.stdout))
+        }
+        cli::Command::Baseline(b) => {
+            let text = bacaudit::gate::baseline_file(&b.report)?;
+            match &b.output {
+                Some(path) => {
+                    bacaudit::report::write_atomic(path, text.as_bytes())?;
+                    Ok((exit::OK, String::new()))
+                }
+                None => Ok((exit::OK, text)),
+            }
+        }
+        cli::Command::Serve(s) => serve(s).await.map(|code| (code, String::new())),
+        cli::Command::Demo(d) => demo(d).await.map(|code| (code, String::new())),
     }
+}
+
+/// Seconds from the command line as a duration (`--timeout`, `--hold`).
+fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
+    if secs > 0.0 && secs.is_finite() {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} {secs} must be a positive number of seconds"
+        )))
+    }
+}
+
+/// `bacaudit serve`: print where each service is served, serve until Ctrl-C or SIGTERM, then
+/// stop cleanly (exit 0).
+async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
+    let opts = ServeOptions {
+        hold: seconds("--hold", s.hold)?,
+        ..ServeOptions::default()
+    };
+    let rules = bacaudit::rules::load(&s.rules)?;
+    let snapshot = Arc::new(Snapshot::load(&s.snapshot)?);
+    let interrupted = serve::interrupted();
+    let handle = serve::serve(&rules, snapshot, opts).await?;
+    if !s.quiet {
+        print_stdout(&handle.banner());
+    }
+    interrupted.await;
+    handle.shutdown().await;
+    Ok(exit::OK)
+}
+
+/// `bacaudit demo`: serve the bundled world, crawl it, print the table, say where the reports
+/// are (the table is printed here, before that line).
+async fn demo(d: cli::DemoCmd) -> Result<i32, Error> {
+    let opts = DemoOptions {
+        out: d.out,
+        timeout: seconds("--timeout", d.timeout)?,
+        ..DemoOptions::default()
+    };
+    let stop = demo::stop_on_signal();
+    let demo = demo::start(&opts).await?;
+    if !d.quiet {
+        eprint!("{}", demo.server().banner());
+    }
+    let out = demo.run(Arc::new(Quiet), stop).await?;
+    print_stdout(&out.run.stdout);
+    eprintln!("{}", out.summary());
+    Ok(out.run.exit_code)
 }

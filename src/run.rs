@@ -171,8 +171,13 @@ pub fn finish(
     origin: &Origin,
 ) -> Result<RunOutput, Error> {
     let analysis = analyze::analyze(&graph, &prepared.rules);
+    let planned = plan::plan(
+        analysis,
+        &graph,
+        &prepared.rules,
+        prepared.previous.as_ref(),
+    );
     drop(graph);
-    let planned = plan::plan(analysis, &prepared.rules, prepared.previous.as_ref());
     let report = Report::new(&planned, &opts.rules, origin);
     for path in &opts.reports {
         report::write_file(path, &report)?;

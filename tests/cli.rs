@@ -350,3 +350,39 @@ fn missing_files_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn cascades_follow_through_to_what_references_the_deleted() {
+    let (_, report, _, _) = audit("rules/shop.toml", "fixtures/shop/shop.ndjson", &[]);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["source"] == "http://127.0.0.1:8084/orders/212")
+        .expect("the broken order.customer of orders/212");
+    let comps: Vec<(String, String)> = f["compensations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["method"].as_str().unwrap_or("").to_string(),
+                c["url"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        comps,
+        vec![
+            (
+                "DELETE".to_string(),
+                "http://127.0.0.1:8084/orders/212".to_string()
+            ),
+            // shipment.order cascades: the shipment of the deleted order goes too.
+            (
+                "DELETE".to_string(),
+                "http://127.0.0.1:8083/shipments/1212".to_string()
+            ),
+        ]
+    );
+}

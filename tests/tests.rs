@@ -1,3 +1,4 @@
 //! The one integration-test binary (`autotests = false`): one link step on two cores.
 
 mod cli;
+mod serve;

@@ -60,28 +60,7 @@ impl LiveSource {
             .user_agent(concat!("bacaudit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Other(format!("cannot build the HTTP client: {e}")))?;
-        let mut auth = Vec::new();
-        for s in &rules.services {
-            auth.push(match &s.auth {
-                None => None,
-                Some(a) => {
-                    let name = HeaderName::from_bytes(a.header.as_bytes()).map_err(|_| {
-                        Error::Other(format!(
-                            "service {}: bad auth header name `{}`",
-                            s.name, a.header
-                        ))
-                    })?;
-                    let mut value = HeaderValue::from_str(a.value.expose()).map_err(|_| {
-                        Error::Other(format!(
-                            "service {}: the value of ${} is not a valid header value",
-                            s.name, a.env
-                        ))
-                    })?;
-                    value.set_sensitive(true);
-                    Some((name, value))
-                }
-            });
-        }
+        let auth = auth_headers(&rules)?;
         Ok(LiveSource {
             client,
             rules,
@@ -179,6 +158,33 @@ impl LiveSource {
             status: None,
         }
     }
+}
+
+/// Each service's auth header, ready to send (values marked sensitive: never logged).
+pub fn auth_headers(rules: &Rules) -> Result<Vec<Option<(HeaderName, HeaderValue)>>, Error> {
+    let mut auth = Vec::new();
+    for s in &rules.services {
+        auth.push(match &s.auth {
+            None => None,
+            Some(a) => {
+                let name = HeaderName::from_bytes(a.header.as_bytes()).map_err(|_| {
+                    Error::Other(format!(
+                        "service {}: bad auth header name `{}`",
+                        s.name, a.header
+                    ))
+                })?;
+                let mut value = HeaderValue::from_str(a.value.expose()).map_err(|_| {
+                    Error::Other(format!(
+                        "service {}: the value of ${} is not a valid header value",
+                        s.name, a.env
+                    ))
+                })?;
+                value.set_sensitive(true);
+                Some((name, value))
+            }
+        });
+    }
+    Ok(auth)
 }
 
 /// The innermost error message (reqwest's outer messages repeat the URL).

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::crawl::Reason;
 
-pub use live::{LiveOptions, LiveSource, ACCEPT_VALUE};
+pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
 pub use snapshot::{Snapshot, SnapshotEntry, SnapshotSource};
 
 /// One HTTP answer (a single request: redirects are followed by the crawler, not the source).

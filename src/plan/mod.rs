@@ -3,14 +3,28 @@
 
 use serde_json::{json, Value};
 
+mod cascade;
+mod schedule;
+
+pub use schedule::{schedule, Note, Operation};
+
 use crate::analyze::{Analysis, Compensation, FindingBody, LinkFinding, OrphanFinding};
 use crate::extract::HEADER_POINTER;
+use crate::graph::Graph;
 use crate::rules::{BrokenAction, OrphanAction, Pointer, Rules, Selector};
 use crate::source::Snapshot;
 
 /// Fills every finding's compensations. `previous` is the last good snapshot, whose
-/// representations `recreate` puts back.
-pub fn plan(mut analysis: Analysis, rules: &Rules, previous: Option<&Snapshot>) -> Analysis {
+/// representations `recreate` puts back. A deletion's consequences are planned too: whatever
+/// still references a deleted resource through a declared link gets that link's action
+/// (a cascade goes on cascading), and a resource left unreferenced by the deletions gets its
+/// orphan action — attached to the finding whose deletion causes it, once.
+pub fn plan(
+    mut analysis: Analysis,
+    graph: &Graph,
+    rules: &Rules,
+    previous: Option<&Snapshot>,
+) -> Analysis {
     for f in &mut analysis.findings {
         f.compensations = match &f.body {
             FindingBody::Link(l) if f.kind == crate::analyze::FindingKind::BrokenLink => {
@@ -20,6 +34,7 @@ pub fn plan(mut analysis: Analysis, rules: &Rules, previous: Option<&Snapshot>) 
             FindingBody::Orphan(o) => vec![orphan(o, rules)],
         };
     }
+    cascade::follow_up(&mut analysis, graph, rules);
     analysis
 }
 
@@ -128,7 +143,7 @@ fn orphan(o: &OrphanFinding, rules: &Rules) -> Compensation {
     }
 }
 
-fn manual(url: &str, reason: String) -> Compensation {
+pub(crate) fn manual(url: &str, reason: String) -> Compensation {
     Compensation {
         action: "manual".into(),
         method: None,
@@ -142,7 +157,7 @@ fn manual(url: &str, reason: String) -> Compensation {
 /// The RFC 6902 patch that removes a reference: `replace … null` for a value named by a rule
 /// pointer, `remove` of the link object for a hypermedia link (`/_links/customer`,
 /// `/_links/products/1`), `None` for a `Link` header.
-fn set_null_patch(pointer: &str, selector: &Selector) -> Option<Value> {
+pub(crate) fn set_null_patch(pointer: &str, selector: &Selector) -> Option<Value> {
     if pointer == HEADER_POINTER {
         return None;
     }

@@ -1,0 +1,163 @@
+//! Collected links: interned sources, deduplication on (source, pointer, target) without
+//! quadratic scans, relation merging, and the final in-scope / out-of-scope split.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use url::Url;
+
+use super::{Extracted, FoundLink};
+use crate::rules::{LinkId, Rules};
+
+const NONE: u32 = u32::MAX;
+
+struct Entry {
+    source: u32,
+    pointer: String,
+    target: Url,
+    relation: Option<LinkId>,
+    /// Next entry with the same hash ([`NONE`] ends the chain).
+    next: u32,
+}
+
+/// Links in the order first found, each (source, pointer, target) once.
+#[derive(Default)]
+pub(super) struct Sink {
+    sources: Vec<Url>,
+    source_ids: HashMap<Url, u32>,
+    entries: Vec<Entry>,
+    /// Hash of (source, pointer, target) → first entry of its chain.
+    heads: HashMap<u64, u32>,
+    state: RandomState,
+}
+
+impl Sink {
+    /// The id of a source URL (the same URL always gets the same id).
+    pub(super) fn intern(&mut self, url: Url) -> u32 {
+        if let Some(&id) = self.source_ids.get(&url) {
+            return id;
+        }
+        let id = u32::try_from(self.sources.len()).unwrap_or(NONE - 1);
+        self.sources.push(url.clone());
+        self.source_ids.insert(url, id);
+        id
+    }
+
+    pub(super) fn source(&self, id: u32) -> &Url {
+        &self.sources[id as usize]
+    }
+
+    /// Adds a link unless it points at its own source or is already known; a known one gains
+    /// `relation` if it had none.
+    pub(super) fn add(
+        &mut self,
+        source: u32,
+        pointer: &str,
+        target: Url,
+        relation: Option<LinkId>,
+    ) {
+        if target == self.sources[source as usize] {
+            return;
+        }
+        let mut h = self.state.build_hasher();
+        source.hash(&mut h);
+        pointer.hash(&mut h);
+        target.as_str().hash(&mut h);
+        let hash = h.finish();
+
+        let head = self.heads.get(&hash).copied().unwrap_or(NONE);
+        let mut i = head;
+        while i != NONE {
+            let e = &mut self.entries[i as usize];
+            if e.source == source && e.pointer == pointer && e.target == target {
+                if e.relation.is_none() {
+                    e.relation = relation;
+                }
+                return;
+            }
+            i = e.next;
+        }
+        let Ok(id) = u32::try_from(self.entries.len()) else {
+            return;
+        };
+        if id == NONE {
+            return;
+        }
+        self.entries.push(Entry {
+            source,
+            pointer: pointer.to_string(),
+            target,
+            relation,
+            next: head,
+        });
+        self.heads.insert(hash, id);
+    }
+
+    /// Splits the links by scope: inside a declared service, or outside every one.
+    pub(super) fn finish(self, rules: &Rules) -> Extracted {
+        let mut out = Extracted::default();
+        for e in self.entries {
+            let link = FoundLink {
+                source: self.sources[e.source as usize].clone(),
+                pointer: e.pointer,
+                target: e.target,
+                relation: e.relation,
+            };
+            if rules.service_of(&link.target).is_some() {
+                out.links.push(link);
+            } else {
+                out.out_of_scope.push(link);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::testutil::shop;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn dedups_merges_relation_and_drops_self_links() {
+        let mut s = Sink::default();
+        let a = s.intern(u("http://127.0.0.1:8082/orders/1"));
+        assert_eq!(s.intern(u("http://127.0.0.1:8082/orders/1")), a);
+        let c = u("http://127.0.0.1:8081/customers/3");
+        s.add(a, "/customer", c.clone(), None);
+        s.add(a, "/customer", c.clone(), Some(4));
+        s.add(a, "/customer", c.clone(), Some(5));
+        s.add(a, "/other", c.clone(), None);
+        s.add(a, "/self", u("http://127.0.0.1:8082/orders/1"), None);
+        s.add(a, "/x", u("http://elsewhere.example/y"), None);
+        let out = s.finish(&shop());
+        let got: Vec<_> = out
+            .links
+            .iter()
+            .map(|l| (l.pointer.as_str(), l.relation))
+            .collect();
+        assert_eq!(got, vec![("/customer", Some(4)), ("/other", None)]);
+        assert_eq!(out.out_of_scope.len(), 1);
+        assert_eq!(
+            out.out_of_scope[0].target.as_str(),
+            "http://elsewhere.example/y"
+        );
+    }
+
+    #[test]
+    fn many_distinct_links_stay_distinct() {
+        let mut s = Sink::default();
+        let a = s.intern(u("http://127.0.0.1:8082/orders"));
+        for i in 0..20_000 {
+            let t = u(&format!("http://127.0.0.1:8081/customers/{}", i % 10_000));
+            s.add(a, &format!("/{i}"), t.clone(), None);
+            s.add(a, &format!("/{i}"), t, None);
+        }
+        assert_eq!(s.finish(&shop()).links.len(), 20_000);
+    }
+}

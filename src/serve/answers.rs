@@ -1,0 +1,324 @@
+//! What the served world answers: every snapshot entry turned once, at start, into a ready
+//! HTTP answer (status, headers, body, rebased) or a simulated failure (hold, close); plus the
+//! seeded choice of flaky URLs.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use http::StatusCode;
+use url::Url;
+
+use super::rebase::OriginMap;
+use crate::crawl::Reason;
+use crate::rules::{Rules, ServiceId};
+use crate::source::{Snapshot, SnapshotEntry};
+
+/// Some first requests to one service answer 503 once, then the recorded answer: the crawler's
+/// retries show, and end well.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flaky {
+    /// The service whose URLs may fail once.
+    pub service: String,
+    /// The share of its 2xx URLs that fail once, in `0.0..=1.0`.
+    pub fraction: f64,
+    /// Chooses the URLs: the same seed always picks the same URLs.
+    pub seed: u64,
+}
+
+/// How one URL is answered.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// An HTTP answer.
+    Reply(Reply),
+    /// A recorded `timeout`: hold the request without answering.
+    Hold,
+    /// A recorded `connection_reset` / `connect_failed`: close the connection, no answer.
+    Close,
+}
+
+/// A ready HTTP answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// One served URL.
+#[derive(Debug)]
+pub(crate) struct Served {
+    pub answer: Answer,
+    /// Set for a flaky URL until its first request has answered 503.
+    pub flaky: Option<AtomicBool>,
+}
+
+impl Served {
+    /// Whether this request is the one a flaky URL fails (true once at most).
+    pub fn fails_now(&self) -> bool {
+        self.flaky
+            .as_ref()
+            .is_some_and(|pending| pending.swap(false, Ordering::Relaxed))
+    }
+}
+
+/// Every served URL, by recorded canonical URL.
+#[derive(Debug, Default)]
+pub(crate) struct Answers {
+    pub by_url: HashMap<String, Served>,
+    /// Recorded URLs per service (by the recorded rules).
+    pub per_service: Vec<usize>,
+    /// How long a recorded timeout holds its request.
+    pub hold: Duration,
+}
+
+/// Headers never replayed: they describe the recorded connection or encoding, not the
+/// resource, and the server sets its own framing.
+const NOT_REPLAYED: &[&str] = &[
+    "connection",
+    "content-encoding",
+    "content-length",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+impl Answers {
+    /// Prepares every entry of `snapshot`, with URLs moved by `map`.
+    pub fn build(
+        snapshot: &Snapshot,
+        rules: &Rules,
+        map: &OriginMap,
+        flaky: Option<(&Flaky, ServiceId)>,
+        hold: Duration,
+    ) -> Answers {
+        let mut per_service = vec![0usize; rules.services.len()];
+        let mut by_url = HashMap::with_capacity(snapshot.entries.len());
+        for (url, entry) in &snapshot.entries {
+            let service = Url::parse(url).ok().and_then(|u| rules.service_of(&u));
+            if let Some(s) = service {
+                per_service[s as usize] += 1;
+            }
+            let answer = answer(url, entry, map);
+            let is_flaky = match (flaky, &answer) {
+                (Some((f, s)), Answer::Reply(r)) => {
+                    service == Some(s) && r.status.is_success() && picked(f, url)
+                }
+                _ => false,
+            };
+            by_url.insert(
+                url.clone(),
+                Served {
+                    answer,
+                    flaky: is_flaky.then(|| AtomicBool::new(true)),
+                },
+            );
+        }
+        Answers {
+            by_url,
+            per_service,
+            hold,
+        }
+    }
+}
+
+/// The answer for one recorded entry.
+fn answer(url: &str, entry: &SnapshotEntry, map: &OriginMap) -> Answer {
+    let recorded = |status: u16| {
+        Answer::Reply(Reply {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers: headers(url, entry, map),
+            body: rebase_body(&entry.body, map),
+        })
+    };
+    match entry.outcome {
+        Ok(status) => recorded(status),
+        Err(Reason::Timeout) => Answer::Hold,
+        Err(Reason::ConnectionReset | Reason::ConnectFailed) => Answer::Close,
+        Err(reason) if reason.follows_answer() => match entry.error_status {
+            Some(status) => recorded(status),
+            None => Answer::Reply(problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("recorded as `{}` without a status", reason.as_str()),
+            )),
+        },
+        Err(reason) => {
+            // A recorded reason that is an HTTP status in the live world.
+            let status = match reason {
+                Reason::NotFound => StatusCode::NOT_FOUND,
+                Reason::Gone => StatusCode::GONE,
+                Reason::ClientError => StatusCode::BAD_REQUEST,
+                Reason::AccessDenied => StatusCode::FORBIDDEN,
+                Reason::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                Reason::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            Answer::Reply(problem(
+                status,
+                &format!("recorded as `{}`", reason.as_str()),
+            ))
+        }
+    }
+}
+
+/// The recorded headers worth replaying, rebased; `content-type: application/json` added for
+/// a recorded body without one (a snapshot body is JSON by definition).
+fn headers(url: &str, entry: &SnapshotEntry, map: &OriginMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (name, value) in &entry.headers {
+        if NOT_REPLAYED.contains(&name.as_str()) {
+            continue;
+        }
+        let value = map.apply(value);
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                out.append(n, v);
+            }
+            _ => tracing::warn!(%url, header = %name, "recorded header cannot be sent; left out"),
+        }
+    }
+    if !entry.body.is_empty() && !out.contains_key(CONTENT_TYPE) {
+        out.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    out
+}
+
+fn rebase_body(body: &Bytes, map: &OriginMap) -> Bytes {
+    if map.is_identity() {
+        return body.clone();
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => match map.apply(text) {
+            std::borrow::Cow::Borrowed(_) => body.clone(),
+            std::borrow::Cow::Owned(s) => Bytes::from(s),
+        },
+        Err(_) => body.clone(),
+    }
+}
+
+/// A small RFC 9457 problem answer.
+pub(crate) fn problem(status: StatusCode, detail: &str) -> Reply {
+    let body = serde_json::json!({
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    Reply {
+        status,
+        headers,
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+/// Whether the seeded choice makes `url` flaky: a stable hash of (seed, url) under the fraction.
+fn picked(flaky: &Flaky, url: &str) -> bool {
+    if flaky.fraction <= 0.0 {
+        return false;
+    }
+    if flaky.fraction >= 1.0 {
+        return true;
+    }
+    // FNV-1a over the seed and the URL, then a splitmix64 finish: stable across Rust versions
+    // and platforms (std's hasher is not promised to be).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in flaky.seed.to_le_bytes().iter().chain(url.as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    // The top 53 bits as a uniform number in [0, 1).
+    ((h >> 11) as f64 / (1u64 << 53) as f64) < flaky.fraction
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn snapshot(text: &str) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.add_text(Path::new("t.ndjson"), Bytes::from(text.to_string()))
+            .unwrap();
+        s
+    }
+
+    fn flaky(fraction: f64, seed: u64) -> Flaky {
+        Flaky {
+            service: "s".into(),
+            fraction,
+            seed,
+        }
+    }
+
+    #[test]
+    fn flaky_choice_is_seeded_and_near_the_fraction() {
+        let urls: Vec<String> = (0..2000).map(|i| format!("http://h/p/{i}")).collect();
+        let count = |f: &Flaky| urls.iter().filter(|u| picked(f, u)).count();
+        let a = count(&flaky(0.2, 7));
+        assert_eq!(a, count(&flaky(0.2, 7)), "same seed, same choice");
+        assert!((300..500).contains(&a), "{a} of 2000 at 0.2");
+        let differs = urls
+            .iter()
+            .any(|u| picked(&flaky(0.2, 7), u) != picked(&flaky(0.2, 8), u));
+        assert!(differs, "another seed picks other URLs");
+        assert_eq!(count(&flaky(0.0, 7)), 0);
+        assert_eq!(count(&flaky(1.0, 7)), 2000);
+    }
+
+    #[test]
+    fn recorded_outcomes_become_answers() {
+        let s = snapshot(concat!(
+            r#"{"url":"http://h/a","status":200,"headers":{"content-length":"9","etag":"x"},"body":{"u":"http://h/b"}}"#,
+            "\n",
+            r#"{"url":"http://h/t","error":"timeout"}"#,
+            "\n",
+            r#"{"url":"http://h/r","error":"connection_reset"}"#,
+            "\n",
+            r#"{"url":"http://h/u","error":"service_unavailable"}"#,
+            "\n",
+            r#"{"url":"http://h/big","status":200,"error":"body_too_large"}"#,
+            "\n",
+            r#"{"url":"http://h/loop","error":"too_many_redirects"}"#,
+            "\n",
+        ));
+        let map = OriginMap::new(vec![("http://h".into(), "http://127.0.0.1:9".into())]);
+        let rules = Rules {
+            path: "r.toml".into(),
+            services: Vec::new(),
+            kinds: Vec::new(),
+            links: Vec::new(),
+        };
+        let a = Answers::build(&s, &rules, &map, None, Duration::from_secs(1));
+        let reply = |u: &str| match &a.by_url[u].answer {
+            Answer::Reply(r) => r.clone(),
+            other => panic!("{u}: {other:?}"),
+        };
+        let r = reply("http://h/a");
+        assert_eq!(r.status, 200);
+        assert_eq!(&r.body[..], br#"{"u":"http://127.0.0.1:9/b"}"#);
+        assert!(r.headers.get("content-length").is_none());
+        assert_eq!(r.headers["etag"], "x");
+        assert_eq!(r.headers["content-type"], "application/json");
+        assert!(matches!(a.by_url["http://h/t"].answer, Answer::Hold));
+        assert!(matches!(a.by_url["http://h/r"].answer, Answer::Close));
+        assert_eq!(reply("http://h/u").status, 503);
+        assert_eq!(reply("http://h/big").status, 200);
+        assert_eq!(reply("http://h/loop").status, 500);
+    }
+}

@@ -1,0 +1,15 @@
+//! `bacaudit serve`: a recorded snapshot served as the live services it was recorded from, on
+//! their base URLs or, rebased, on ephemeral loopback ports (drills, the demo, tests).
+//!
+//! Each request `<origin><path>?<query>` is looked up (canonical) in the snapshot: a recorded
+//! status answers with its recorded headers and body; a recorded `timeout` holds the request
+//! unanswered, `connection_reset` / `connect_failed` close the connection unanswered,
+//! `service_unavailable` answers 503; a URL not in the snapshot answers 404.
+
+mod answers;
+mod rebase;
+mod server;
+
+pub use answers::Flaky;
+pub use rebase::OriginMap;
+pub use server::{interrupted, serve, ServeHandle, ServeOptions, ServedService};
