@@ -1151,3 +1151,18 @@ reject!(
     "kinds.customer.timestamp",
     "JSON pointer is empty"
 );
+
+#[test]
+fn example_file_shows_the_restore_keys() {
+    let r = parse(Path::new("rules/example.toml"), EXAMPLE, &env).unwrap();
+    let orders = r.services.iter().find(|s| s.name == "orders").unwrap();
+    assert_eq!(
+        orders.restored_from.map(|t| t.to_string()).as_deref(),
+        Some("2026-11-20T12:00:00Z")
+    );
+    let product = r.kinds.iter().find(|k| k.name == "product").unwrap();
+    assert_eq!(
+        product.timestamp.as_ref().map(ToString::to_string).as_deref(),
+        Some("/updated_at")
+    );
+}
