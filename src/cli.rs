@@ -51,7 +51,7 @@ pub struct DiffCmd {
     /// What to print on stdout: table or json [default: table].
     #[arg(long, value_name = "F", default_value = "table")]
     pub format: String,
-    /// No output but errors and stdout.
+    /// Accepted like on every command (this one shows no progress).
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -74,7 +74,7 @@ pub struct WhatifCmd {
     /// What to print on stdout: table or json [default: table].
     #[arg(long, value_name = "F", default_value = "table")]
     pub format: String,
-    /// No output but errors and stdout.
+    /// Accepted like on every command (this one shows no progress).
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -98,7 +98,7 @@ pub struct ClustersCmd {
     /// What to print on stdout: table or json [default: table].
     #[arg(long, value_name = "F", default_value = "table")]
     pub format: String,
-    /// No output but errors and stdout.
+    /// Accepted like on every command (this one shows no progress).
     #[arg(short, long)]
     pub quiet: bool,
 }

@@ -466,18 +466,17 @@ pub fn render_table(w: &WhatIf) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "trim to {}: {}; removes {} broken links and {} orphans, creates {} broken \
-                 links and {} orphans",
+                "trim to {}: {}; removes {} and {}, creates {} and {}",
                 oldest.short(),
                 if svcs.is_empty() {
                     "every service is already there".to_string()
                 } else {
                     svcs.join("; ")
                 },
-                r.broken_link,
-                r.orphan,
-                cr.broken_link,
-                cr.orphan
+                count(r.broken_link, "broken link"),
+                count(r.orphan, "orphan"),
+                count(cr.broken_link, "broken link"),
+                count(cr.orphan, "orphan")
             );
         }
         _ => {
@@ -489,8 +488,23 @@ pub fn render_table(w: &WhatIf) -> String {
     }
     let _ = writeln!(
         out,
-        "accept: {} broken links and {} orphans stay ({} unresolved links are not data loss)",
-        a.broken_link, a.orphan, a.unresolved
+        "accept: {} and {} stay ({} not data loss)",
+        count(a.broken_link, "broken link"),
+        count(a.orphan, "orphan"),
+        if a.unresolved == 1 {
+            "1 unresolved link is".to_string()
+        } else {
+            format!("{} unresolved links are", a.unresolved)
+        }
     );
     out
+}
+
+/// `1 orphan`, `2 orphans`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("{n} {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }

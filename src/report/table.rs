@@ -1,5 +1,6 @@
 //! The human-readable summary printed to stdout: counts, services, links between services,
-//! and each finding on one line (breaker-skipped links grouped per service).
+//! and each finding on one line (breaker-skipped links grouped per service) with its cause
+//! below it when restore points explain it, then the backup clusters when asked for.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -1162,7 +1162,11 @@ fn example_file_shows_the_restore_keys() {
     );
     let product = r.kinds.iter().find(|k| k.name == "product").unwrap();
     assert_eq!(
-        product.timestamp.as_ref().map(ToString::to_string).as_deref(),
+        product
+            .timestamp
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
         Some("/updated_at")
     );
 }
