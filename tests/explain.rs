@@ -104,11 +104,11 @@ fn independent_backup_every_finding_has_its_cause() {
             c(
                 "orphan",
                 "http://127.0.0.1:8081/customers/4",
-                "customer 4 was most likely deleted after the customers backup \
-                 (2026-11-20T10:00Z) and before the orders backup (2026-11-20T12:00Z), with the \
-                 order that referenced it: the customers restore brought customer 4 back, while \
-                 the orders service, restored to the later point, no longer references it (pass \
-                 --previous-snapshot to confirm)"
+                "customer 4 was either deleted after the customers backup (2026-11-20T10:00Z) \
+                 and before the orders backup (2026-11-20T12:00Z), with the order that referenced \
+                 it, and brought back by the customers restore; or the order that referenced \
+                 customer 4 was created after the orders backup and lost with the orders restore \
+                 (pass --previous-snapshot to tell which)"
             ),
         ]
     );

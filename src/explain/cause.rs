@@ -10,8 +10,11 @@
 //! | broken link | `rb < ra` | T was created in B's amnesia interval (`rb`, `ra`]: lost with B, S kept by A | T's timestamp in the previous snapshot, or S's timestamp |
 //! | broken link | `ra < rb` | T was deleted in (`ra`, `rb`]: A lost the change that followed | T (and S) deleted in the previous snapshot |
 //! | orphan | `ra < rb` | the referrer was created after `ra`: lost with A, T kept by B | T's timestamp in (`ra`, `rb`], or the lost referrer's timestamp in the previous snapshot |
-//! | orphan | `rb < ra` | T was deleted after `rb` with its referrers: B's restore brought it back | T deleted in the previous snapshot |
+//! | orphan | `rb < ra` | either T was deleted after `rb` with its referrers and B's restore brought it back, or the referrer was created after `ra` and lost | T deleted in the previous snapshot (the first), or T alive there and its lost referrer's timestamp (the second) |
 //! | either | `ra == rb` | not explained by the backups | — |
+//!
+//! Before any of these, the previous snapshot may show that the finding predates the disaster
+//! (the link was already broken, the orphan already unreferenced): `not the restore`.
 //!
 //! Sentences come in four forms: an explanation the data confirms (no prefix); `… most
 //! likely …` when only the restore points suggest it (the note in brackets says which
@@ -365,17 +368,29 @@ impl Cx<'_> {
                  service, restored as one: this is not explained by the backups)"
             );
         }
-        if let Some(prev) = self.ev.previous {
-            if let Presence::Deleted(st) = presence(prev, r) {
-                let when = self
-                    .points
-                    .get(b)
-                    .map(|rb| format!(" ({})", t(rb)))
-                    .unwrap_or_default();
+        // What the previous snapshot says about the orphan itself.
+        let before = self.ev.previous.map(|p| presence(p, r));
+        if let Some(Presence::Deleted(st)) = before {
+            let when = self
+                .points
+                .get(b)
+                .map(|rb| format!(" ({})", t(rb)))
+                .unwrap_or_default();
+            return format!(
+                "{rl} was deleted before the disaster ({st} in the previous snapshot) and \
+                 came back with the {bn} restore: the {bn} backup{when} is older than the \
+                 deletion"
+            );
+        }
+        let referrers = self
+            .ev
+            .previous_referrers
+            .filter(|_| self.ev.previous.is_some());
+        if let (Some(Presence::Ok), Some(refs)) = (before, referrers) {
+            if refs.of(r).next().is_none() {
                 return format!(
-                    "{rl} was deleted before the disaster ({st} in the previous snapshot) and \
-                     came back with the {bn} restore: the {bn} backup{when} is older than the \
-                     deletion"
+                    "not the restore: the previous snapshot has no {ref_kind} referencing {rl} \
+                     either: it was an orphan before the disaster"
                 );
             }
         }
@@ -398,7 +413,7 @@ impl Cx<'_> {
         // What referred to it before the disaster, and is gone now.
         let mut referrer: Option<String> = None;
         let mut notes = Vec::new();
-        match (self.ev.previous, self.ev.previous_referrers) {
+        match (self.ev.previous, referrers) {
             (Some(prev), Some(refs)) => {
                 let lost: Vec<&str> = refs
                     .of(r)
@@ -447,9 +462,16 @@ impl Cx<'_> {
                         ));
                         referrer = Some(pl);
                     }
-                    None => notes.push(format!(
-                        "the previous snapshot has no {ref_kind} that referenced {rl}"
-                    )),
+                    None => {
+                        if let Some(p) = refs.of(r).next() {
+                            return format!(
+                                "unknown ({}, which referenced {rl} in the previous snapshot, \
+                                 still exists but no longer references it: the backups do not \
+                                 explain that)",
+                                self.label(p)
+                            );
+                        }
+                    }
                 }
             }
             _ => notes.push(format!(
@@ -471,10 +493,12 @@ impl Cx<'_> {
                 );
             }
         }
-        let who = match &referrer {
-            Some(p) => format!("{p}, which referenced {rl} in the previous snapshot,"),
-            None => format!("the {ref_kind} that referenced {rl}"),
-        };
+        // Two stories fit an orphan: its referrer was written after the referring service's
+        // backup and lost (possible whatever the order of the backups), or, when the orphan's
+        // service is the older one, the orphan was deleted with its referrer after its backup
+        // and the restore brought it back. The previous snapshot rules the second out when it
+        // has the orphan alive.
+        let resurrection_possible = rb < ra && before != Some(Presence::Ok);
         if ra < rb {
             if let Some(tr) = own.at() {
                 if tr > ra {
@@ -504,26 +528,35 @@ impl Cx<'_> {
             } else {
                 notes.extend(own.missing(self.rules, &rl, "the snapshot"));
             }
+        }
+        let who = match &referrer {
+            Some(p) => format!("{p}, which referenced {rl} in the previous snapshot,"),
+            None => format!("the {ref_kind} that referenced {rl}"),
+        };
+        if !resurrection_possible {
+            let older = if ra < rb {
+                format!(", restored to a later point ({}),", t(rb))
+            } else {
+                format!(" (restored from {})", t(rb))
+            };
             return format!(
                 "{who} was most likely created after the {an} backup ({}) and lost with the {an} \
-                 restore, while the {bn} service, restored to a later point ({}), kept {rl} (no \
-                 timestamp confirms it: {})",
+                 restore, while the {bn} service{older} kept {rl} (no timestamp confirms it: {})",
                 t(ra),
-                t(rb),
                 notes.join("; ")
             );
         }
-        let confirm = if self.ev.previous.is_none() {
-            " (pass --previous-snapshot to confirm)"
-        } else {
-            ""
-        };
         format!(
-            "{rl} was most likely deleted after the {bn} backup ({}) and before the {an} backup \
-             ({}), with the {ref_kind} that referenced it: the {bn} restore brought {rl} back, \
-             while the {an} service, restored to the later point, no longer references it{confirm}",
+            "{rl} was either deleted after the {bn} backup ({}) and before the {an} backup ({}), \
+             with the {ref_kind} that referenced it, and brought back by the {bn} restore; or \
+             {who} was created after the {an} backup and lost with the {an} restore ({})",
             t(rb),
-            t(ra)
+            t(ra),
+            if self.ev.previous.is_some() {
+                "the previous snapshot does not tell which"
+            } else {
+                "pass --previous-snapshot to tell which"
+            }
         )
     }
 }

@@ -388,10 +388,58 @@ fn orphan_resurrected_by_an_older_backup() {
             &points(Some(TEN), Some(NOON)),
             &Evidence::default()
         ),
-        "customer 3 was most likely deleted after the customers backup (2026-11-20T10:00Z) and \
-         before the orders backup (2026-11-20T12:00Z), with the order that referenced it: the \
-         customers restore brought customer 3 back, while the orders service, restored to the \
-         later point, no longer references it (pass --previous-snapshot to confirm)"
+        "customer 3 was either deleted after the customers backup (2026-11-20T10:00Z) and \
+         before the orders backup (2026-11-20T12:00Z), with the order that referenced it, and \
+         brought back by the customers restore; or the order that referenced customer 3 was \
+         created after the orders backup and lost with the orders restore (pass \
+         --previous-snapshot to tell which)"
+    );
+}
+
+#[test]
+fn orphan_older_than_its_referrers_backup_alive_before_the_disaster() {
+    // The previous snapshot has the customer alive and its order, without a timestamp: not a
+    // resurrection; the order was written after the orders backup.
+    let before = snap(&[
+        ok(C, "2026-11-19T09:00:00Z"),
+        format!(r#"{{"url":"{O}","status":200,"body":{{"id":3}}}}"#),
+    ]);
+    let now = snap(&[ok(C, "2026-11-19T09:00:00Z")]);
+    let mut refs = Referrers::default();
+    refs.insert(C, O);
+    let ev = Evidence {
+        current: Some(&now),
+        previous: Some(&before),
+        previous_referrers: Some(&refs),
+    };
+    assert_eq!(
+        cause(orphan(), &points(Some(TEN), Some(NOON)), &ev),
+        "order 3, which referenced customer 3 in the previous snapshot, was most likely created \
+         after the orders backup (2026-11-20T12:00Z) and lost with the orders restore, while the \
+         customers service (restored from 2026-11-20T10:00Z) kept customer 3 (no timestamp \
+         confirms it: order 3 has no date-time at /created_at)"
+    );
+    // Its order still exists but points elsewhere now: the backups do not explain that.
+    let now = snap(&[ok(C, "2026-11-19T09:00:00Z"), ok(O, "2026-11-19T09:00:00Z")]);
+    let ev = Evidence {
+        current: Some(&now),
+        ..ev
+    };
+    assert!(
+        cause(orphan(), &points(Some(TEN), Some(NOON)), &ev).starts_with(
+            "unknown (order 3, which referenced customer 3 in the previous snapshot, still exists"
+        )
+    );
+    // Nothing referenced it before the disaster either.
+    let none = Referrers::default();
+    let ev = Evidence {
+        previous_referrers: Some(&none),
+        ..ev
+    };
+    assert_eq!(
+        cause(orphan(), &points(Some(TEN), Some(NOON)), &ev),
+        "not the restore: the previous snapshot has no order referencing customer 3 either: it \
+         was an orphan before the disaster"
     );
 }
 
