@@ -653,3 +653,40 @@ fn explain_commands_reject_unknown_formats() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_restore_drill_page_shows_real_output() {
+    // docs/restore-drill.md: every ```console block that starts with `$ bacaudit …` shows the
+    // exact stdout of that command line (run through `sh` when it has a pipe).
+    let page = std::fs::read_to_string(root().join("docs/restore-drill.md")).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("bacaudit");
+    let mut checked = 0;
+    for block in page.split("```console\n").skip(1) {
+        let block = &block[..block.find("```").expect("closed block")];
+        let (first, want) = block.split_once('\n').unwrap();
+        let Some(args) = first.strip_prefix("$ bacaudit ") else {
+            continue;
+        };
+        let out = if args.contains('|') {
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("'{}' {args}", bin.display()))
+                .current_dir(root())
+                .output()
+                .unwrap()
+        } else {
+            std::process::Command::new(&bin)
+                .args(args.split_whitespace())
+                .current_dir(root())
+                .output()
+                .unwrap()
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            want,
+            "docs/restore-drill.md: `bacaudit {args}`"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 9, "blocks checked");
+}
