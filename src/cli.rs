@@ -238,6 +238,11 @@ pub struct ServeCmd {
     /// unanswered [default: 60].
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub hold: f64,
+    /// Accept PUT, PATCH (JSON Patch) and DELETE and apply them in memory, so `apply
+    /// --execute` can be rehearsed against the served world (a DELETE also unlists the
+    /// resource from the pages that list it).
+    #[arg(long)]
+    pub writable: bool,
     /// No `serving …` lines; only errors.
     #[arg(short, long)]
     pub quiet: bool,

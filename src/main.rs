@@ -1,7 +1,9 @@
 //! The `bacaudit` binary: parse arguments, build the runtime, call the library, map the
-//! outcome to an exit code.
+//! outcome to an exit code. The progress bar and Ctrl-C / SIGTERM handling of `crawl` and
+//! `audit` live here too.
 
 mod cli;
+mod progress;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,16 +19,19 @@ use bacaudit::serve::{self, ServeOptions};
 use bacaudit::source::{LiveOptions, Snapshot};
 use bacaudit::{exit, Error};
 use clap::Parser;
+use progress::Progress;
 use std::time::Duration;
+use tokio::sync::watch;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let progress = Progress::new(quiet(&cli.command));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(progress.log_writer())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -38,7 +43,9 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::INPUT as u8);
         }
     };
-    let code = match runtime.block_on(dispatch(cli.command)) {
+    let result = runtime.block_on(dispatch(cli.command, progress.clone()));
+    progress.finish();
+    let code = match result {
         Ok((code, stdout)) => {
             print_stdout(&stdout);
             code
@@ -110,50 +117,43 @@ fn output(out: RunOutput) -> (i32, String) {
     (out.exit_code, out.stdout)
 }
 
+/// Whether the command was asked not to draw a progress bar (only `crawl` and `audit` have one).
+fn quiet(command: &cli::Command) -> bool {
+    match command {
+        cli::Command::Crawl(c) => c.common.quiet,
+        cli::Command::Audit(a) => a.common.quiet,
+        _ => true,
+    }
+}
+
 /// Runs a command; returns its exit code and what to print on stdout.
-async fn dispatch(command: cli::Command) -> Result<(i32, String), Error> {
+async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<(i32, String), Error> {
     match command {
         cli::Command::Audit(a) => {
             let opts = common(&a.common, &a.limits)?;
-            run::audit(&opts, &a.snapshot, Arc::new(Quiet), Stop::never())
+            let stop = stop_on_signals(progress.clone());
+            run::audit(&opts, &a.snapshot, progress, stop)
                 .await
                 .map(output)
         }
         cli::Command::Crawl(c) => {
             let opts = common(&c.common, &c.limits)?;
-            if !(c.timeout > 0.0 && c.timeout.is_finite()) {
-                return Err(Error::Usage(format!(
-                    "--timeout {} must be a positive number of seconds",
-                    c.timeout
-                )));
-            }
             let live = LiveOptions {
-                timeout: Duration::from_secs_f64(c.timeout),
+                timeout: seconds("--timeout", c.timeout)?,
                 max_body: c.max_body,
             };
-            run::crawl(
-                &opts,
-                live,
-                c.record.as_deref(),
-                Arc::new(Quiet),
-                Stop::never(),
-            )
-            .await
-            .map(output)
+            let stop = stop_on_signals(progress.clone());
+            run::crawl(&opts, live, c.record.as_deref(), progress, stop)
+                .await
+                .map(output)
         }
         cli::Command::Apply(a) => {
-            if !(a.timeout > 0.0 && a.timeout.is_finite()) {
-                return Err(Error::Usage(format!(
-                    "--timeout {} must be a positive number of seconds",
-                    a.timeout
-                )));
-            }
             let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {
                 report: a.report,
                 rules: a.rules,
                 execute: a.execute,
                 journal: a.journal,
-                timeout: Duration::from_secs_f64(a.timeout),
+                timeout: seconds("--timeout", a.timeout)?,
                 retry: RetryPolicy {
                     retries: a.retries,
                     ..RetryPolicy::default()
@@ -220,6 +220,7 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
 async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
     let opts = ServeOptions {
         hold: seconds("--hold", s.hold)?,
+        writable: s.writable,
         ..ServeOptions::default()
     };
     let rules = bacaudit::rules::load(&s.rules)?;
@@ -251,4 +252,73 @@ async fn demo(d: cli::DemoCmd) -> Result<i32, Error> {
     print_stdout(&out.run.stdout);
     eprintln!("{}", out.summary());
     Ok(out.run.exit_code)
+}
+
+/// Ctrl-C or SIGTERM: the first asks the crawl to stop (it keeps what it gathered, the reports
+/// are written with `"complete": false` and the exit code is 130); the second exits at once.
+fn stop_on_signals(progress: Arc<Progress>) -> Stop {
+    // Listen before the run starts: from here on a signal can no longer kill the process
+    // before the partial report is written.
+    let mut signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for Ctrl-C / SIGTERM: {e}");
+            return Stop::never();
+        }
+    };
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        signals.next().await;
+        tx.send_replace(true);
+        progress.note(
+            "interrupted: stopping the crawl and writing the report of what was gathered \
+             (press Ctrl-C again to quit at once)",
+        );
+        signals.next().await;
+        progress.finish();
+        std::process::exit(exit::INTERRUPTED);
+    });
+    Stop::new(rx)
+}
+
+/// The signals that interrupt a run: Ctrl-C (SIGINT) and, on Unix, SIGTERM.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {})
+    }
+
+    /// Waits for the next signal (never returns if the listeners are gone).
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            let got = tokio::select! {
+                s = self.interrupt.recv() => s,
+                s = self.terminate.recv() => s,
+            };
+            if got.is_none() {
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

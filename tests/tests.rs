@@ -1,5 +1,9 @@
 //! The one integration-test binary (`autotests = false`): one link step on two cores.
 
+mod apply;
 mod cli;
 mod explain;
+mod live;
+mod reports;
 mod serve;
+mod support;

@@ -106,6 +106,7 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
         .enumerate()
         .map(|(i, s)| ServiceSummary {
             name: s.name.clone(),
+            base_url: s.base_url.to_string(),
             unavailable: graph.unavailable[i],
             resources: counts[i].0,
             requests: graph.stats.service_requests[i],

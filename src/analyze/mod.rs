@@ -161,6 +161,8 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSummary {
     pub name: String,
+    /// The service's canonical `base_url`.
+    pub base_url: String,
     pub unavailable: bool,
     pub resources: u64,
     pub requests: u64,

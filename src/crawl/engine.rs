@@ -101,7 +101,11 @@ impl Stop {
         match &mut self.0 {
             None => std::future::pending().await,
             Some(rx) => {
-                let _ = rx.wait_for(|v| *v).await;
+                if rx.wait_for(|v| *v).await.is_err() {
+                    // The sender is gone without asking to stop: nothing can stop the crawl
+                    // any more (a closed channel is not a stop request).
+                    std::future::pending::<()>().await;
+                }
             }
         }
     }
@@ -322,11 +326,13 @@ impl State {
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
 
+    /// A fetch task that panicked: the URL ends unresolved, and observers are told like for
+    /// any other final outcome (so a recording replays to the same finding).
     fn fail_internal(&mut self, id: NodeId, message: &str) {
         let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
         self.inflight[s] -= 1;
         tracing::error!(url = self.g.url(id), "fetch task failed: {message}");
-        self.g.nodes[id as usize].state = NodeState::Done(Outcome {
+        let outcome = Outcome {
             status: None,
             attempts: 0,
             failure: Some(Box::new(Failure {
@@ -334,7 +340,14 @@ impl State {
                 class: Class::Transient,
                 detail: format!("internal error while fetching: {message}"),
             })),
+        };
+        self.observer.fetched(&super::FetchEvent {
+            url: self.g.url(id),
+            outcome: &outcome,
+            response: None,
+            body: None,
         });
+        self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
 
     fn complete(&mut self, id: NodeId, res: TaskResult) {

@@ -13,10 +13,13 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    /// A pacer for `rate` requests per second.
+    /// A pacer for `rate` requests per second. Rules keep `rate` finite and positive; a rate
+    /// slower than one request a day is paced at one a day (rather than overflowing).
     pub fn new(rate: f64) -> Pacer {
+        const SLOWEST: Duration = Duration::from_secs(86_400);
+        let interval = Duration::try_from_secs_f64(1.0 / rate).map_or(SLOWEST, |d| d.min(SLOWEST));
         Pacer {
-            interval: Duration::from_secs_f64(1.0 / rate),
+            interval,
             next: Mutex::new(None),
         }
     }
@@ -47,5 +50,12 @@ mod tests {
         }
         // The first goes at once, the next four 100 ms apart (paused clock: exact).
         assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[test]
+    fn absurdly_slow_rates_do_not_overflow() {
+        assert_eq!(Pacer::new(1e-300).interval, Duration::from_secs(86_400));
+        assert_eq!(Pacer::new(0.0).interval, Duration::from_secs(86_400));
+        assert_eq!(Pacer::new(1e12).interval, Duration::ZERO);
     }
 }

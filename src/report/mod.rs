@@ -1,8 +1,16 @@
 //! The one report model (schema `bacaudit/report/v1`), built from the planned analysis and
-//! fanned out to the formats: JSON, table, and the others by file extension.
+//! fanned out to the formats: table, JSON, Markdown, HTML, SARIF, JUnit XML, DOT and Mermaid.
+//! Every renderer reads only the [`Report`]: a saved JSON report renders the same as the run.
 
+mod dot;
+mod html;
 mod json;
+mod junit;
+mod markdown;
+mod mermaid;
+mod sarif;
 mod table;
+mod view;
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +20,13 @@ use crate::analyze::{Analysis, Compensation, FindingBody};
 use crate::error::ReportError;
 use crate::explain::{Causes, Clusters};
 
+pub use dot::render_dot;
+pub use html::render_html;
+pub use json::render_json;
+pub use junit::render_junit;
+pub use markdown::render_markdown;
+pub use mermaid::render_mermaid;
+pub use sarif::render_sarif;
 pub use table::{grid, render_clusters, render_table};
 
 /// The report's schema name.
@@ -68,6 +83,10 @@ pub struct ReportSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportService {
     pub name: String,
+    /// The service's `base_url` from the rules (an addition to v1: lets a renderer tell which
+    /// service a URL belongs to, e.g. to count orphans per service). Absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
     /// `ok` or `unavailable`.
     pub status: String,
     pub resources: u64,
@@ -195,6 +214,7 @@ impl Report {
                 .iter()
                 .map(|s| ReportService {
                     name: s.name.clone(),
+                    base_url: Some(s.base_url.clone()),
                     status: if s.unavailable { "unavailable" } else { "ok" }.into(),
                     resources: s.resources,
                     requests: s.requests,
@@ -273,16 +293,38 @@ impl Report {
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Plain-text tables for a terminal.
     Table,
+    /// The report itself (schema `bacaudit/report/v1`).
     Json,
+    /// A Markdown document (GitHub-flavoured: tables, a Mermaid graph).
+    Markdown,
+    /// One self-contained HTML page with an SVG graph and a sortable findings table.
+    Html,
+    /// SARIF 2.1.0 for code-scanning UIs.
+    Sarif,
+    /// JUnit XML for CI test reports.
+    Junit,
+    /// The service graph in Graphviz DOT.
+    Dot,
+    /// The service graph as a Mermaid flowchart.
+    Mermaid,
 }
 
 impl Format {
-    /// The format a report file gets from its extension.
+    /// The format a report file gets from its extension (`.json`, `.md`, `.html`, `.sarif`,
+    /// `.xml` for JUnit, `.dot`, `.mmd`, `.txt` for the table).
     pub fn from_path(path: &Path) -> Option<Format> {
-        match path.extension()?.to_str()? {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
             "json" => Some(Format::Json),
             "txt" => Some(Format::Table),
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            "sarif" => Some(Format::Sarif),
+            "xml" => Some(Format::Junit),
+            "dot" | "gv" => Some(Format::Dot),
+            "mmd" | "mermaid" => Some(Format::Mermaid),
             _ => None,
         }
     }
@@ -292,19 +334,47 @@ impl Format {
         match s {
             "table" => Some(Format::Table),
             "json" => Some(Format::Json),
+            "markdown" | "md" => Some(Format::Markdown),
+            "html" => Some(Format::Html),
+            "sarif" => Some(Format::Sarif),
+            "junit" => Some(Format::Junit),
+            "dot" => Some(Format::Dot),
+            "mermaid" | "mmd" => Some(Format::Mermaid),
             _ => None,
         }
     }
 
-    /// Names accepted by [`Format::parse`].
-    pub const NAMES: &'static [&'static str] = &["table", "json"];
+    /// Names accepted by [`Format::parse`] (aliases `md` and `mmd` left out).
+    pub const NAMES: &'static [&'static str] = &[
+        "table", "json", "markdown", "html", "sarif", "junit", "dot", "mermaid",
+    ];
+
+    /// The usual file extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+            Format::Junit => "xml",
+            Format::Dot => "dot",
+            Format::Mermaid => "mmd",
+        }
+    }
 }
 
 /// Renders a report in a format.
 pub fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Table => render_table(report),
-        Format::Json => json::render_json(report),
+        Format::Json => render_json(report),
+        Format::Markdown => render_markdown(report),
+        Format::Html => render_html(report),
+        Format::Sarif => render_sarif(report),
+        Format::Junit => render_junit(report),
+        Format::Dot => render_dot(report),
+        Format::Mermaid => render_mermaid(report),
     }
 }
 

@@ -4,11 +4,13 @@
 //! Each request `<origin><path>?<query>` is looked up (canonical) in the snapshot: a recorded
 //! status answers with its recorded headers and body; a recorded `timeout` holds the request
 //! unanswered, `connection_reset` / `connect_failed` close the connection unanswered,
-//! `service_unavailable` answers 503; a URL not in the snapshot answers 404.
+//! `service_unavailable` answers 503; a URL not in the snapshot answers 404. With `writable`,
+//! PUT, PATCH (JSON Patch) and DELETE change the served world in memory.
 
 mod answers;
 mod rebase;
 mod server;
+mod writable;
 
 pub use answers::Flaky;
 pub use rebase::OriginMap;

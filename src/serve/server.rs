@@ -22,6 +22,7 @@ use url::{Host, Url};
 
 use super::answers::{problem, Answer, Answers, Flaky, Reply};
 use super::rebase::OriginMap;
+use super::writable::Writes;
 use crate::canon;
 use crate::error::Error;
 use crate::rules::{Rules, ServiceId};
@@ -39,6 +40,8 @@ pub struct ServeOptions {
     pub hold: Duration,
     /// Make some first requests to one service answer 503 once.
     pub flaky: Option<Flaky>,
+    /// Accept PUT, PATCH (JSON Patch) and DELETE, applied in memory.
+    pub writable: bool,
 }
 
 impl Default for ServeOptions {
@@ -47,6 +50,7 @@ impl Default for ServeOptions {
             rebase: false,
             hold: Duration::from_secs(60),
             flaky: None,
+            writable: false,
         }
     }
 }
@@ -207,6 +211,9 @@ pub async fn serve(
     }
     let origins = OriginMap::new(pairs);
     let answers = Arc::new(Answers::build(&snapshot, rules, &origins, flaky, opts.hold));
+    let writes = opts
+        .writable
+        .then(|| Arc::new(Writes::new(origins.clone())));
     drop(snapshot);
     let served_rules = origins.rules(rules);
     let services = served_rules
@@ -227,6 +234,7 @@ pub async fn serve(
         let site = Arc::new(Site {
             origin,
             answers: answers.clone(),
+            writes: writes.clone(),
         });
         listeners.spawn(accept_loop(listener, site, stopped.clone()));
     }
@@ -307,6 +315,8 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
 struct Site {
     origin: String,
     answers: Arc<Answers>,
+    /// Shared by every listener of a writable world.
+    writes: Option<Arc<Writes>>,
 }
 
 /// The error that makes hyper close a connection without answering.
@@ -362,7 +372,7 @@ async fn connection(stream: TcpStream, site: Arc<Site>, mut stopped: watch::Rece
     let service = service_fn(move |req| {
         let site = site.clone();
         let held = held.clone();
-        async move { site.respond(&req, held).await }
+        async move { site.respond(req, held).await }
     });
     let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
@@ -382,13 +392,75 @@ async fn connection(stream: TcpStream, site: Arc<Site>, mut stopped: watch::Rece
 impl Site {
     async fn respond(
         &self,
-        req: &Request<Incoming>,
+        req: Request<Incoming>,
         mut stopped: watch::Receiver<bool>,
+    ) -> Result<Response<Full<Bytes>>, Unanswered> {
+        if let Some(writes) = &self.writes {
+            let url = self.url_of(&req);
+            match (req.method().clone(), url) {
+                (Method::GET | Method::HEAD, Some(url)) => match writes.get(url.as_str()) {
+                    Some(Some(reply)) => return Ok(response(reply)),
+                    Some(None) => {
+                        return Ok(response(problem(
+                            StatusCode::NOT_FOUND,
+                            &format!("{url} was deleted"),
+                        )))
+                    }
+                    None => {}
+                },
+                (method @ (Method::PUT | Method::PATCH | Method::DELETE), Some(url)) => {
+                    return Ok(response(self.write(writes, method, &url, req).await));
+                }
+                _ => {}
+            }
+        }
+        self.read(&req, &mut stopped).await
+    }
+
+    fn url_of(&self, req: &Request<Incoming>) -> Option<url::Url> {
+        let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        canon::parse_absolute(&format!("{}{target}", self.origin))
+    }
+
+    /// A write to a writable world.
+    async fn write(
+        &self,
+        writes: &Writes,
+        method: Method,
+        url: &url::Url,
+        req: Request<Incoming>,
+    ) -> Reply {
+        let content_type = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let limited = http_body_util::Limited::new(req.into_body(), 8 * 1024 * 1024);
+        let Ok(body) = http_body_util::BodyExt::collect(limited).await else {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is unreadable or over 8 MiB",
+            );
+        };
+        let body = body.to_bytes();
+        match method {
+            Method::PUT => writes.put(&self.answers, url.as_str(), &body),
+            Method::PATCH => {
+                writes.patch(&self.answers, url.as_str(), content_type.as_deref(), &body)
+            }
+            _ => writes.delete(&self.answers, url.as_str()),
+        }
+    }
+
+    async fn read(
+        &self,
+        req: &Request<Incoming>,
+        stopped: &mut watch::Receiver<bool>,
     ) -> Result<Response<Full<Bytes>>, Unanswered> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             let mut reply = problem(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "a served snapshot answers GET and HEAD only",
+                "a served snapshot answers GET and HEAD only (serve --writable takes PUT, PATCH and DELETE)",
             );
             reply.headers.insert(
                 http::header::ALLOW,
@@ -420,7 +492,7 @@ impl Site {
             Answer::Hold => {
                 tokio::select! {
                     () = tokio::time::sleep(self.answers.hold) => {}
-                    () = until_stopped(&mut stopped) => {}
+                    () = until_stopped(stopped) => {}
                 }
                 Err(Unanswered)
             }

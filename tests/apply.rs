@@ -1,0 +1,153 @@
+//! `apply` end to end: serve the broken shop writable, crawl it, apply the plan, crawl again
+//! (nothing broken, no orphan), apply again (the journal settles everything: no request).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bacaudit::apply::{self, default_journal, ApplyOptions};
+use bacaudit::crawl::{Quiet, RetryPolicy, Stop};
+use bacaudit::run::{self, CommonOptions, RunOutput};
+use bacaudit::serve::{self, ServeOptions};
+use bacaudit::source::{LiveOptions, Snapshot};
+
+fn manifest(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+async fn crawl(rules: &Path, report: &Path) -> RunOutput {
+    let mut opts = CommonOptions::new(rules);
+    opts.reports = vec![report.to_path_buf()];
+    let live = LiveOptions {
+        timeout: Duration::from_secs(2),
+        ..LiveOptions::default()
+    };
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        run::crawl(&opts, live, None, Arc::new(Quiet), Stop::never()),
+    )
+    .await
+    .expect("the crawl ends")
+    .expect("the crawl runs")
+}
+
+fn apply_opts(report: &Path, rules: &Path, execute: bool) -> ApplyOptions {
+    ApplyOptions {
+        report: report.to_path_buf(),
+        rules: rules.to_path_buf(),
+        execute,
+        journal: None,
+        timeout: Duration::from_secs(5),
+        retry: RetryPolicy {
+            base: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        },
+    }
+}
+
+fn lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_repairs_the_served_shop_and_a_second_apply_does_nothing() {
+    let rules = bacaudit::rules::load(&manifest("rules/shop.toml")).unwrap();
+    let snap = Arc::new(Snapshot::load(&manifest("fixtures/shop/shop.ndjson")).unwrap());
+    let handle = serve::serve(
+        &rules,
+        snap,
+        ServeOptions {
+            rebase: true,
+            writable: true,
+            hold: Duration::from_millis(50),
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules_file = dir.path().join("shop.toml");
+    let text = std::fs::read_to_string(manifest("rules/shop.toml")).unwrap();
+    std::fs::write(&rules_file, handle.origins().rules_toml(&text).unwrap()).unwrap();
+
+    let before = dir.path().join("before.json");
+    let first = crawl(&rules_file, &before).await;
+    let s = &first.report.summary;
+    assert_eq!((s.broken_link, s.orphan), (8, 5), "the broken shop");
+
+    // The dry run sends nothing and writes no journal.
+    let dry = apply::apply(&apply_opts(&before, &rules_file, false))
+        .await
+        .unwrap();
+    assert!(
+        dry.stdout.contains("16 operations; dry run"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("curl -fsS -X DELETE"), "{}", dry.stdout);
+    assert!(!default_journal(&before).exists());
+
+    let done = apply::apply(&apply_opts(&before, &rules_file, true))
+        .await
+        .unwrap();
+    assert_eq!(done.exit_code, 0, "{}", done.stdout);
+    let journal = lines(&default_journal(&before));
+    assert_eq!(journal.len(), 16, "{}", done.stdout);
+    assert!(
+        journal.iter().all(|e| e["outcome"] == "done"),
+        "{journal:?}"
+    );
+
+    let after = dir.path().join("after.json");
+    let second = crawl(&rules_file, &after).await;
+    let s = &second.report.summary;
+    assert_eq!((s.broken_link, s.orphan), (0, 0), "{}", second.stdout);
+    // The placeholders put back are there; the 503s of the products service remain.
+    assert_eq!(s.unresolved, first.report.summary.unresolved);
+
+    let again = apply::apply(&apply_opts(&before, &rules_file, true))
+        .await
+        .unwrap();
+    assert_eq!(again.exit_code, 0);
+    assert!(
+        again.stdout.contains("16 already journaled"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        lines(&default_journal(&before)).len(),
+        16,
+        "no new operation"
+    );
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn apply_refuses_a_plan_outside_the_rules_and_performs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    // A real report, with one compensation moved to a host no rule declares.
+    let out = run::audit(
+        &CommonOptions::new(manifest("rules/bac-talk.toml")),
+        &manifest("fixtures/bac-talk/independent-backup.ndjson"),
+        Arc::new(Quiet),
+        Stop::never(),
+    )
+    .await
+    .unwrap();
+    let text = serde_json::to_string(&out.report).unwrap().replace(
+        "\"url\":\"http://127.0.0.1:8082/orders/3\"",
+        "\"url\":\"http://169.254.169.254/latest\"",
+    );
+    std::fs::write(&report, text).unwrap();
+    let err = apply::apply(&apply_opts(&report, &manifest("rules/bac-talk.toml"), true))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("169.254.169.254"), "{err}");
+    assert!(!default_journal(&report).exists(), "nothing performed");
+}
