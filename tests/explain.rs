@@ -690,3 +690,78 @@ fn the_restore_drill_page_shows_real_output() {
     }
     assert_eq!(checked, 9, "blocks checked");
 }
+
+/// A live crawl (of the independent-backup world served on loopback) reads no timestamps:
+/// its causes say so; auditing its `--record`ing reads them all.
+#[tokio::test]
+async fn a_live_crawl_explains_with_restore_points_and_its_recording_with_timestamps() {
+    use bacaudit::crawl::{Quiet, Stop};
+    use bacaudit::run::{self, CommonOptions};
+    use bacaudit::serve::{self, ServeOptions};
+    use bacaudit::source::{LiveOptions, Snapshot};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let rules = bacaudit::rules::load(&root().join(RULES)).unwrap();
+    let snap = Arc::new(Snapshot::load(&root().join(INDEPENDENT)).unwrap());
+    let opts = ServeOptions {
+        rebase: true,
+        ..ServeOptions::default()
+    };
+    let h = serve::serve(&rules, snap, opts).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules_file = dir.path().join("rules.toml");
+    let text = std::fs::read_to_string(root().join(RULES)).unwrap();
+    std::fs::write(&rules_file, h.origins().rules_toml(&text).unwrap()).unwrap();
+    let record = dir.path().join("drill.ndjson");
+    let live = LiveOptions {
+        timeout: Duration::from_secs(5),
+        ..LiveOptions::default()
+    };
+    let crawled = tokio::time::timeout(
+        Duration::from_secs(60),
+        run::crawl(
+            &CommonOptions::new(&rules_file),
+            live,
+            Some(&record),
+            Arc::new(Quiet),
+            Stop::never(),
+        ),
+    )
+    .await
+    .expect("the crawl ends")
+    .unwrap();
+    tokio::time::timeout(Duration::from_secs(30), h.shutdown())
+        .await
+        .expect("shutdown ends");
+    let live_causes: Vec<&str> = crawled
+        .report
+        .findings
+        .iter()
+        .filter_map(|f| f.cause())
+        .collect();
+    assert_eq!(live_causes.len(), 2);
+    assert!(
+        live_causes[0].starts_with("customer 3 was most likely created after the customers backup")
+            && live_causes[0].contains(
+                "order 3: timestamps are not read during a live crawl (audit its --record \
+                 snapshot to use them)"
+            ),
+        "{}",
+        live_causes[0]
+    );
+    let audited = run::audit(
+        &CommonOptions::new(&rules_file),
+        &record,
+        Arc::new(Quiet),
+        Stop::never(),
+    )
+    .await
+    .unwrap();
+    let recorded = audited.report.findings[0].cause().unwrap();
+    assert!(
+        recorded.starts_with("customer 3 was created after the customers backup")
+            && recorded.ends_with("(order 3 was created at 2026-11-20T11:30Z)"),
+        "{recorded}"
+    );
+}
