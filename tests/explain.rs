@@ -567,6 +567,26 @@ fn shop_whatif_against_hand_counts() {
     assert_eq!(w["compensate"]["placeholders"], 0);
     assert_eq!(w["compensate"]["recreated"], 2);
 
+    // Products restored to a later point than the oldest, but without timestamps: its 196
+    // items that answered 2xx (199 listed, 3 answering 503) cannot be counted, and it says so.
+    let (_, w) = json_of(&[
+        "whatif",
+        "--rules",
+        SHOP_RESTORE_RULES,
+        "--snapshot",
+        SHOP,
+        "--restore-point",
+        "products=2024-12-15T00:00:00Z",
+    ]);
+    assert_eq!(w["trim"]["lost"], 58);
+    assert_eq!(w["trim"]["uncounted"], 196);
+    assert_eq!(
+        w["trim"]["missing"],
+        json!([
+            "kind `product` has no `timestamp`: 196 resource(s) of service products not counted"
+        ])
+    );
+
     let (_, table, _) = run(&["whatif", "--rules", SHOP_RESTORE_RULES, "--snapshot", SHOP]);
     assert!(table.contains("STRATEGY"), "{table}");
     assert!(
