@@ -17,8 +17,8 @@
 //! (the link was already broken, the orphan already unreferenced): `not the restore`.
 //!
 //! Sentences come in four forms: an explanation the data confirms (no prefix); `… most
-//! likely …` when only the restore points suggest it (the note in brackets says which
-//! timestamp would confirm it); `not the restore: …` when the data shows another cause (a 410
+//! likely …` (or `… either … or …`) when only the restore points suggest it (the note in
+//! brackets says which timestamp or snapshot would confirm it); `not the restore: …` when the data shows another cause (a 410
 //! tombstone, a link already broken before the disaster); `unknown (…)` when the data cannot
 //! tell or contradicts the backups.
 
