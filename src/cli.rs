@@ -27,6 +27,80 @@ pub enum Command {
     Apply(ApplyCmd),
     /// Write a baseline file accepting every finding of a report.
     Baseline(BaselineCmd),
+    /// Compare two snapshots: resources lost, resurrected and changed by a restore.
+    Diff(DiffCmd),
+    /// Price the ways out of an inconsistent restore: compensate, trim to the oldest backup,
+    /// or accept.
+    Whatif(WhatifCmd),
+    /// Suggest which services to back up together (synchronized backups).
+    Clusters(ClustersCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffCmd {
+    /// The snapshot from before the disaster (the last good state).
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The snapshot after the restore.
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// Group by service and kind, and say which findings of AFTER the losses explain
+    /// (without it: group by origin).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// What to print on stdout: table or json [default: table].
+    #[arg(long, value_name = "F", default_value = "table")]
+    pub format: String,
+    /// Accepted like on every command (this one shows no progress).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WhatifCmd {
+    /// The rules file (TOML); `restored_from` gives the restore points.
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// The snapshot after the restore.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: PathBuf,
+    /// The last good snapshot: `recreate` puts back its representations instead of
+    /// placeholders.
+    #[arg(long, value_name = "PATH")]
+    pub previous_snapshot: Option<PathBuf>,
+    /// When SERVICE's backup was taken (RFC 3339); overrides the rules. May repeat.
+    #[arg(long = "restore-point", value_name = "SERVICE=TIME")]
+    pub restore_points: Vec<String>,
+    /// What to print on stdout: table or json [default: table].
+    #[arg(long, value_name = "F", default_value = "table")]
+    pub format: String,
+    /// Accepted like on every command (this one shows no progress).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClustersCmd {
+    /// The rules file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// The snapshot whose references (and findings) weigh the pairs of services.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: PathBuf,
+    /// Recommend the first level whose cross-group weight is at most this share of the total
+    /// [default: 0.25].
+    #[arg(long, value_name = "SHARE", default_value_t = 0.25)]
+    pub threshold: f64,
+    /// Weight a broken link or orphan adds to its pair of services, on top of its reference
+    /// [default: 1].
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub finding_weight: u64,
+    /// What to print on stdout: table or json [default: table].
+    #[arg(long, value_name = "F", default_value = "table")]
+    pub format: String,
+    /// Accepted like on every command (this one shows no progress).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +169,13 @@ pub struct CommonArgs {
     /// The last good snapshot (before the disaster): `recreate` puts back its representations.
     #[arg(long, value_name = "PATH")]
     pub previous_snapshot: Option<PathBuf>,
+    /// When SERVICE's backup was taken (RFC 3339, `orders=2026-11-20T12:00:00Z`): each broken
+    /// link and orphan gets a `cause`. Overrides the rules' `restored_from`. May repeat.
+    #[arg(long = "restore-point", value_name = "SERVICE=TIME")]
+    pub restore_points: Vec<String>,
+    /// Add the backup clusters (which services to back up together) to the report.
+    #[arg(long)]
+    pub clusters: bool,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,

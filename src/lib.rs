@@ -26,6 +26,7 @@ pub mod canon;
 pub mod crawl;
 pub mod demo;
 pub mod error;
+pub mod explain;
 pub mod extract;
 pub mod gate;
 pub mod graph;

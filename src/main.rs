@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use bacaudit::crawl::{CrawlOptions, RetryPolicy, Stop};
 use bacaudit::demo::{self, DemoOptions};
+use bacaudit::explain::{commands, ExplainOptions};
 use bacaudit::gate::parse_fail_on;
 use bacaudit::report::Format;
 use bacaudit::run::{self, CommonOptions, RunOutput};
@@ -94,7 +95,22 @@ fn common(args: &cli::CommonArgs, limits: &cli::LimitArgs) -> Result<CommonOptio
             max_depth: limits.max_depth,
             ..CrawlOptions::default()
         },
+        explain: ExplainOptions {
+            restore_points: args.restore_points.clone(),
+            clusters: args.clusters,
+            ..ExplainOptions::default()
+        },
     })
+}
+
+/// A `--format` of the explain commands (table or json).
+fn explain_format(format: &str) -> Result<Format, Error> {
+    match Format::parse(format) {
+        Some(f @ (Format::Table | Format::Json)) => Ok(f),
+        _ => Err(Error::Usage(format!(
+            "unknown --format `{format}` (known: table, json)"
+        ))),
+    }
 }
 
 fn output(out: RunOutput) -> (i32, String) {
@@ -155,6 +171,33 @@ async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<(i32
                 }
                 None => Ok((exit::OK, text)),
             }
+        }
+        cli::Command::Diff(d) => {
+            let out = commands::diff(&commands::DiffOptions {
+                before: d.before,
+                after: d.after,
+                rules: d.rules,
+                format: explain_format(&d.format)?,
+                crawl: CrawlOptions::default(),
+            })
+            .await?;
+            Ok((out.exit_code, out.stdout))
+        }
+        cli::Command::Whatif(w) => {
+            let mut opts = CommonOptions::new(&w.rules);
+            opts.format = explain_format(&w.format)?;
+            opts.previous_snapshot = w.previous_snapshot;
+            opts.explain.restore_points = w.restore_points;
+            let out = commands::whatif(&opts, &w.snapshot).await?;
+            Ok((out.exit_code, out.stdout))
+        }
+        cli::Command::Clusters(c) => {
+            let mut opts = CommonOptions::new(&c.rules);
+            opts.format = explain_format(&c.format)?;
+            opts.explain.threshold = c.threshold;
+            opts.explain.finding_weight = c.finding_weight;
+            let out = commands::clusters(&opts, &c.snapshot).await?;
+            Ok((out.exit_code, out.stdout))
         }
         cli::Command::Serve(s) => serve(s).await.map(|code| (code, String::new())),
         cli::Command::Demo(d) => demo(d, progress).await.map(|code| (code, String::new())),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::analyze::FindingKind;
 use crate::crawl::{self, CrawlOptions, Fanout, Observer, Stop};
 use crate::error::{Error, ReportError};
+use crate::explain::{self, ExplainOptions, RestorePoints};
 use crate::gate::{self, Gate};
 use crate::graph::Graph;
 use crate::record::Recorder;
@@ -31,6 +32,8 @@ pub struct CommonOptions {
     /// The last good snapshot, for `recreate` bodies.
     pub previous_snapshot: Option<PathBuf>,
     pub crawl: CrawlOptions,
+    /// Restore points and clusters (the explain stage).
+    pub explain: ExplainOptions,
 }
 
 impl CommonOptions {
@@ -46,6 +49,7 @@ impl CommonOptions {
             max_orphans: 0,
             previous_snapshot: None,
             crawl: CrawlOptions::default(),
+            explain: ExplainOptions::default(),
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct Prepared {
     pub rules: Arc<Rules>,
     pub gate: Gate,
     pub previous: Option<Snapshot>,
+    /// Per service, when its backup was taken (rules, then `--restore-point`).
+    pub restore_points: RestorePoints,
 }
 
 /// Loads and checks every input of a run (exit code 2 on any problem, before any work).
@@ -78,6 +84,8 @@ pub fn prepare(opts: &CommonOptions) -> Result<Prepared, Error> {
         Some(p) => gate::load_baseline(p)?,
         None => Default::default(),
     };
+    let restore_points = RestorePoints::with_overrides(&rules, &opts.explain.restore_points)
+        .map_err(Error::Usage)?;
     let previous = match &opts.previous_snapshot {
         Some(p) => Some(Snapshot::load(p)?),
         None => None,
@@ -91,6 +99,7 @@ pub fn prepare(opts: &CommonOptions) -> Result<Prepared, Error> {
             max_orphans: opts.max_orphans,
         },
         previous,
+        restore_points,
     })
 }
 
@@ -103,7 +112,7 @@ pub async fn audit(
 ) -> Result<RunOutput, Error> {
     let prepared = prepare(opts)?;
     let snap = Arc::new(Snapshot::load(snapshot)?);
-    let source = Arc::new(SnapshotSource::new(snap));
+    let source = Arc::new(SnapshotSource::new(snap.clone()));
     let graph = crawl::crawl(
         prepared.rules.clone(),
         source,
@@ -112,13 +121,14 @@ pub async fn audit(
         stop,
     )
     .await;
-    finish(
+    finish_with(
         graph,
         &prepared,
         opts,
         &Origin::Audit {
             snapshot: snapshot.to_path_buf(),
         },
+        Some(&snap),
     )
 }
 
@@ -170,6 +180,18 @@ pub fn finish(
     opts: &CommonOptions,
     origin: &Origin,
 ) -> Result<RunOutput, Error> {
+    finish_with(graph, prepared, opts, origin, None)
+}
+
+/// [`finish`], with the snapshot the graph was crawled from (the explain stage reads the
+/// timestamps of surviving resources from it).
+pub fn finish_with(
+    graph: Graph,
+    prepared: &Prepared,
+    opts: &CommonOptions,
+    origin: &Origin,
+    current: Option<&Snapshot>,
+) -> Result<RunOutput, Error> {
     let analysis = analyze::analyze(&graph, &prepared.rules);
     let planned = plan::plan(
         analysis,
@@ -178,7 +200,16 @@ pub fn finish(
         prepared.previous.as_ref(),
     );
     drop(graph);
-    let report = Report::new(&planned, &opts.rules, origin);
+    let mut report = Report::new(&planned, &opts.rules, origin);
+    explain::annotate(
+        &mut report,
+        &planned,
+        &prepared.rules,
+        &prepared.restore_points,
+        current,
+        prepared.previous.as_ref(),
+        &opts.explain,
+    );
     for path in &opts.reports {
         report::write_file(path, &report)?;
     }

@@ -27,6 +27,7 @@ fn service(name: &str, base: &str, seeds: &[&str]) -> Service {
         auth: None,
         concurrency: None,
         rate_limit: None,
+        restored_from: None,
     }
 }
 

@@ -37,6 +37,7 @@ impl Builder {
             auth: None,
             concurrency: None,
             rate_limit: None,
+            restored_from: None,
         });
         self
     }
@@ -58,6 +59,7 @@ impl Builder {
             collection: None,
             id_pointer: Pointer::parse("/id").unwrap(),
             links: Vec::new(),
+            timestamp: None,
         });
         self
     }

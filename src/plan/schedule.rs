@@ -225,6 +225,7 @@ mod tests {
             attempts: 1,
             reason: "not_found".into(),
             detail: "404 Not Found".into(),
+            cause: None,
             compensations: comps,
         })
     }
@@ -282,6 +283,7 @@ mod tests {
                 kind: "orphan".into(),
                 resource: "http://h/c/9".into(),
                 expected_referenced_by: vec!["o.c".into()],
+                cause: None,
                 compensations: vec![comp("manual", None, "http://h/c/9", None)],
             }),
         ];

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::{Analysis, Compensation, FindingBody};
 use crate::error::ReportError;
+use crate::explain::{Causes, Clusters};
 
 pub use dot::render_dot;
 pub use html::render_html;
@@ -26,7 +27,7 @@ pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use mermaid::render_mermaid;
 pub use sarif::render_sarif;
-pub use table::render_table;
+pub use table::{grid, render_clusters, render_table};
 
 /// The report's schema name.
 pub const SCHEMA: &str = "bacaudit/report/v1";
@@ -46,6 +47,9 @@ pub struct Report {
     /// the graph formats draw).
     #[serde(default)]
     pub service_graph: Vec<ServiceLink>,
+    /// Which services to back up together (an extension of v1, with `--clusters`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Clusters>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +115,10 @@ pub struct LinkEntry {
     pub attempts: u32,
     pub reason: String,
     pub detail: String,
+    /// Why the link broke, from the restore points (an extension of v1: only when some
+    /// service has a restore point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
     pub compensations: Vec<Compensation>,
 }
 
@@ -120,6 +128,9 @@ pub struct OrphanEntry {
     pub kind: String,
     pub resource: String,
     pub expected_referenced_by: Vec<String>,
+    /// Why it lost its referrers, from the restore points (as for [`LinkEntry::cause`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
     pub compensations: Vec<Compensation>,
 }
 
@@ -143,6 +154,13 @@ impl ReportFinding {
         match self {
             ReportFinding::Link(l) => &l.kind,
             ReportFinding::Orphan(o) => &o.kind,
+        }
+    }
+    /// Why the finding happened, when restore points explain it.
+    pub fn cause(&self) -> Option<&str> {
+        match self {
+            ReportFinding::Link(l) => l.cause.as_deref(),
+            ReportFinding::Orphan(o) => o.cause.as_deref(),
         }
     }
     pub fn compensations(&self) -> &[Compensation] {
@@ -220,6 +238,7 @@ impl Report {
                         attempts: l.attempts,
                         reason: l.reason.as_str().into(),
                         detail: l.detail.clone(),
+                        cause: None,
                         compensations: f.compensations.clone(),
                     }),
                     FindingBody::Orphan(o) => ReportFinding::Orphan(OrphanEntry {
@@ -227,6 +246,7 @@ impl Report {
                         kind: f.kind.as_str().into(),
                         resource: o.resource.clone(),
                         expected_referenced_by: o.expected_referenced_by.clone(),
+                        cause: None,
                         compensations: f.compensations.clone(),
                     }),
                 })
@@ -242,6 +262,18 @@ impl Report {
                     unresolved: e.unresolved,
                 })
                 .collect(),
+            clusters: None,
+        }
+    }
+
+    /// Puts each finding's cause (by finding id) in the report.
+    pub fn set_causes(&mut self, causes: &Causes) {
+        for f in &mut self.findings {
+            let cause = causes.get(f.id()).map(str::to_string);
+            match f {
+                ReportFinding::Link(l) => l.cause = cause,
+                ReportFinding::Orphan(o) => o.cause = cause,
+            }
         }
     }
 

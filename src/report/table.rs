@@ -1,10 +1,12 @@
 //! The human-readable summary printed to stdout: counts, services, links between services,
-//! and each finding on one line (breaker-skipped links grouped per service).
+//! and each finding on one line (breaker-skipped links grouped per service) with its cause
+//! below it when restore points explain it, then the backup clusters when asked for.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{LinkEntry, Report, ReportFinding};
+use crate::explain::Clusters;
 
 /// Renders the report as plain-text tables.
 pub fn render_table(r: &Report) -> String {
@@ -86,6 +88,7 @@ pub fn render_table(r: &Report) -> String {
             }
             ReportFinding::Link(l) => {
                 let _ = writeln!(out, "{}", link_line(l));
+                cause_line(&mut out, l.cause.as_deref());
             }
             ReportFinding::Orphan(o) => {
                 let action = o
@@ -99,6 +102,7 @@ pub fn render_table(r: &Report) -> String {
                     o.resource,
                     o.expected_referenced_by.join(", ")
                 );
+                cause_line(&mut out, o.cause.as_deref());
             }
         }
     }
@@ -108,12 +112,78 @@ pub fn render_table(r: &Report) -> String {
             "  unresolved   {n} link(s) to {origin}: not requested, the service is unavailable (circuit breaker open)"
         );
     }
+    if let Some(c) = &r.clusters {
+        out.push('\n');
+        out.push_str(&render_clusters(c));
+    }
     if !r.warnings.is_empty() {
         out.push_str("\nWARNINGS\n");
         for w in &r.warnings {
             let _ = writeln!(out, "  - {w}");
         }
     }
+    out
+}
+
+/// The cause of the finding above, indented under it.
+fn cause_line(out: &mut String, cause: Option<&str>) {
+    if let Some(c) = cause {
+        let _ = writeln!(out, "{:15}cause: {c}", "");
+    }
+}
+
+/// The backup clusters: the recommendation, what it leaves exposed, and every level.
+pub fn render_clusters(c: &Clusters) -> String {
+    let mut out = String::new();
+    let chosen = &c.levels[c.recommended];
+    let _ = writeln!(
+        out,
+        "BACKUP CLUSTERS: back up each group together (level {} of {}: {:.1}% of the \
+         cross-service weight left between groups, threshold {:.1}%)",
+        c.recommended,
+        c.levels.len() - 1,
+        chosen.share * 100.0,
+        c.threshold * 100.0
+    );
+    for (i, g) in c.groups.iter().enumerate() {
+        let _ = writeln!(out, "  group {}: {}", i + 1, g.join(", "));
+    }
+    if c.remaining.is_empty() {
+        out.push_str("  nothing is left between groups\n");
+    }
+    for p in &c.remaining {
+        let _ = writeln!(
+            out,
+            "  left between groups: {}  {} references ({} broken links, {} orphans in this audit)",
+            p.services.join(" ↔ "),
+            p.references,
+            p.broken_link,
+            p.orphan
+        );
+    }
+    out.push('\n');
+    let mut rows = vec![vec![
+        "LEVEL".to_string(),
+        "GROUPS".into(),
+        "CROSS REFS".into(),
+        "BROKEN".into(),
+        "ORPHANS".into(),
+        "WEIGHT".into(),
+        "SHARE".into(),
+    ]];
+    for (i, l) in c.levels.iter().enumerate() {
+        let groups: Vec<String> = l.groups.iter().map(|g| g.join("+")).collect();
+        rows.push(vec![
+            format!("{i}{}", if i == c.recommended { "*" } else { "" }),
+            groups.join(" | "),
+            l.cross_references.to_string(),
+            l.cross_broken_link.to_string(),
+            l.cross_orphan.to_string(),
+            l.cross_weight.to_string(),
+            format!("{:.1}%", l.share * 100.0),
+        ]);
+    }
+    out.push_str(&grid(&rows, &[false, false, true, true, true, true, true]));
     out
 }
 
@@ -151,6 +221,12 @@ fn compensation_text(c: &crate::analyze::Compensation) -> String {
 }
 
 fn table(out: &mut String, rows: &[Vec<String>], right: &[bool]) {
+    out.push_str(&grid(rows, right));
+}
+
+/// Rows as aligned columns (two spaces apart); `right` says which columns align right.
+pub fn grid(rows: &[Vec<String>], right: &[bool]) -> String {
+    let mut out = String::new();
     let cols = rows[0].len();
     let widths: Vec<usize> = (0..cols)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
@@ -174,4 +250,5 @@ fn table(out: &mut String, rows: &[Vec<String>], right: &[bool]) {
         }
         let _ = writeln!(out, "{line}");
     }
+    out
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use url::Url;
 
 use crate::canon;
+use crate::explain::Timestamp;
 
 /// Index of a service in [`Rules::services`].
 pub type ServiceId = u16;
@@ -40,6 +41,8 @@ pub struct Service {
     pub concurrency: Option<usize>,
     /// Requests per second to this service (None: unlimited).
     pub rate_limit: Option<f64>,
+    /// When the backup this service was restored from was taken (`restored_from`).
+    pub restored_from: Option<Timestamp>,
 }
 
 impl fmt::Debug for Service {
@@ -54,6 +57,7 @@ impl fmt::Debug for Service {
             .field("auth", &self.auth)
             .field("concurrency", &self.concurrency)
             .field("rate_limit", &self.rate_limit)
+            .field("restored_from", &self.restored_from)
             .finish()
     }
 }
@@ -122,6 +126,8 @@ pub struct Kind {
     pub id_pointer: Pointer,
     /// The link rules declared on this kind (ids into [`Rules::links`]).
     pub links: Vec<LinkId>,
+    /// Where an item's body keeps the RFC 3339 time it was written (`timestamp`).
+    pub timestamp: Option<Pointer>,
 }
 
 /// One declared link: `order.customer`.

@@ -21,6 +21,7 @@ use super::{
     PointerPattern, Rules, RulesError, Secret, Selector, Service, ServiceId,
 };
 use crate::canon;
+use crate::explain::Timestamp;
 
 /// The only rules format version there is.
 const VERSION: i64 = 1;
@@ -400,6 +401,23 @@ fn compile_service(
         }
     });
 
+    let restored_from = rs.restored_from.as_ref().and_then(|r| {
+        let parsed = match r.get_ref() {
+            toml::Value::Datetime(dt) => {
+                Timestamp::from_toml(dt).map_err(|m| format!("date-time `{dt}` {m}"))
+            }
+            toml::Value::String(s) => Timestamp::parse(s),
+            other => Err(format!(
+                "must be a date-time like 2026-11-20T10:00:00Z (a TOML date-time or an RFC 3339 \
+                 string), not {}",
+                other.type_str()
+            )),
+        };
+        parsed
+            .map_err(|m| cx.err_at(r, key("restored_from"), m))
+            .ok()
+    });
+
     Some(Service {
         name: n.to_string(),
         base_url: base_url?,
@@ -407,6 +425,7 @@ fn compile_service(
         auth,
         concurrency,
         rate_limit,
+        restored_from,
     })
 }
 
@@ -820,10 +839,20 @@ fn compile_kind(cx: &mut Cx<'_>, k: KindCx<'_>) -> Option<Kind> {
     must_be_referenced_by.sort_unstable();
     must_be_referenced_by.dedup();
 
+    let timestamp = rk.timestamp.as_ref().and_then(|p| {
+        let parsed = if p.get_ref().is_empty() {
+            Err("JSON pointer is empty (it would name the whole document)".to_string())
+        } else {
+            Pointer::parse(p.get_ref())
+        };
+        parsed.map_err(|m| cx.err_at(p, key("timestamp"), m)).ok()
+    });
+
     if !refs_ok {
         return None;
     }
     Some(Kind {
+        timestamp,
         name: n.to_string(),
         service: service?,
         path: path?,

@@ -28,6 +28,9 @@ pub(super) struct RawService {
     pub auth: Option<RawAuth>,
     pub concurrency: Option<Spanned<i64>>,
     pub rate_limit: Option<Spanned<f64>>,
+    /// When the service's restored backup was taken: a TOML offset date-time or an RFC 3339
+    /// string (checked in parse).
+    pub restored_from: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +51,8 @@ pub(super) struct RawKind {
     pub must_be_referenced_by: Option<Vec<Spanned<String>>>,
     pub on_orphan: Option<Spanned<String>>,
     pub links: Option<BTreeMap<Name, RawLink>>,
+    /// JSON pointer to an RFC 3339 string in an item's body (`/created_at`).
+    pub timestamp: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

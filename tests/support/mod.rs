@@ -86,6 +86,7 @@ impl RulesBuilder {
             auth: None,
             concurrency: None,
             rate_limit: None,
+            restored_from: None,
         });
         self
     }
@@ -240,6 +241,7 @@ impl RulesBuilder {
                     .filter(|(_, l)| l.kind as usize == i)
                     .map(|(j, _)| j as u16)
                     .collect(),
+                timestamp: None,
             })
             .collect();
         Rules {

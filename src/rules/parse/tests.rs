@@ -1030,3 +1030,143 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("x = {}{}\n", "{ a = ".repeat(5000), "}".repeat(5000));
     assert!(parse(Path::new("d.toml"), &deep, &env).is_err());
 }
+
+// Restore points (`restored_from`) and timestamps (`timestamp`): the explain stage's keys.
+
+#[test]
+fn restored_from_takes_a_toml_datetime_or_an_rfc3339_string() {
+    let r = ok(&edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\nrestored_from = 2026-11-20T10:00:00Z\n",
+    ));
+    assert_eq!(
+        r.services[0]
+            .restored_from
+            .map(|t| t.to_string())
+            .as_deref(),
+        Some("2026-11-20T10:00:00Z")
+    );
+    assert_eq!(r.services[1].restored_from, None);
+    let r = ok(&edit(
+        "seeds = [\"/api/orders\"]\n",
+        "seeds = [\"/api/orders\"]\nrestored_from = \"2026-11-20T14:00:00+02:00\"\n",
+    ));
+    assert_eq!(
+        r.services[1]
+            .restored_from
+            .map(|t| t.to_string())
+            .as_deref(),
+        Some("2026-11-20T12:00:00Z")
+    );
+}
+
+#[test]
+fn timestamp_is_a_pointer_on_a_kind() {
+    let r = ok(&edit(
+        "path = \"/customers/{id}\"\n",
+        "path = \"/customers/{id}\"\ntimestamp = \"/meta/created_at\"\n",
+    ));
+    assert_eq!(
+        r.kinds[0]
+            .timestamp
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("/meta/created_at")
+    );
+    assert!(r.kinds[1].timestamp.is_none());
+}
+
+#[test]
+fn a_datetime_elsewhere_does_not_hide_the_key_of_a_later_mistake() {
+    let text = edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\nrestored_from = 2026-11-20T10:00:00Z\nconcurency = 3\n",
+    );
+    rejects(
+        &text,
+        Some(5),
+        Some("services.customers.concurency"),
+        "unknown key `concurency`",
+    );
+}
+
+reject!(
+    restored_from_local_datetime,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\nrestored_from = 2026-11-20T10:00:00\n"
+    ),
+    4,
+    "services.customers.restored_from",
+    "date-time `2026-11-20T10:00:00` has no offset: add `Z` for UTC"
+);
+reject!(
+    restored_from_date_only,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\nrestored_from = 2026-11-20\n"
+    ),
+    4,
+    "services.customers.restored_from",
+    "needs a date and a time of day"
+);
+reject!(
+    restored_from_bad_string,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\nrestored_from = \"last tuesday\"\n"
+    ),
+    4,
+    "services.customers.restored_from",
+    "`last tuesday` is not an RFC 3339 date-time"
+);
+reject!(
+    restored_from_number,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\nrestored_from = 1795168800\n"
+    ),
+    4,
+    "services.customers.restored_from",
+    "must be a date-time like 2026-11-20T10:00:00Z (a TOML date-time or an RFC 3339 string), not integer"
+);
+reject!(
+    timestamp_bad_pointer,
+    edit(
+        "path = \"/customers/{id}\"\n",
+        "path = \"/customers/{id}\"\ntimestamp = \"created_at\"\n"
+    ),
+    12,
+    "kinds.customer.timestamp",
+    "JSON pointer `created_at` must start with `/`"
+);
+reject!(
+    timestamp_empty_pointer,
+    edit(
+        "path = \"/customers/{id}\"\n",
+        "path = \"/customers/{id}\"\ntimestamp = \"\"\n"
+    ),
+    12,
+    "kinds.customer.timestamp",
+    "JSON pointer is empty"
+);
+
+#[test]
+fn example_file_shows_the_restore_keys() {
+    let r = parse(Path::new("rules/example.toml"), EXAMPLE, &env).unwrap();
+    let orders = r.services.iter().find(|s| s.name == "orders").unwrap();
+    assert_eq!(
+        orders.restored_from.map(|t| t.to_string()).as_deref(),
+        Some("2026-11-20T12:00:00Z")
+    );
+    let product = r.kinds.iter().find(|k| k.name == "product").unwrap();
+    assert_eq!(
+        product
+            .timestamp
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("/updated_at")
+    );
+}
