@@ -19,6 +19,7 @@ if [ $# -lt 1 ] || [ ! -f "$1" ]; then
     exit 2
 fi
 html=$(realpath "$1")
+mkdir -p "${2:-$(dirname "$html")}"
 out_dir=$(realpath "${2:-$(dirname "$html")}")
 mkdir -p "$out_dir"
 name=$(basename "$html" .html)
