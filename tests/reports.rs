@@ -515,3 +515,22 @@ fn an_empty_report_renders_in_every_format() {
     assert!(report::render_markdown(&r).contains("No findings."));
     roxmltree::Document::parse(&report::render_junit(&r)).unwrap();
 }
+
+#[test]
+fn causes_show_in_every_human_format() {
+    let mut r = golden_report();
+    let cause = "customer 3 was created after the customers backup <2026-11-20T10:00Z>";
+    for f in &mut r.findings {
+        match f {
+            ReportFinding::Link(l) if l.kind == "broken_link" => l.cause = Some(cause.into()),
+            ReportFinding::Orphan(o) => o.cause = Some(cause.into()),
+            _ => {}
+        }
+    }
+    let escaped = cause.replace('<', "&lt;").replace('>', "&gt;");
+    assert!(report::render(&r, Format::Table).contains(cause));
+    assert!(report::render(&r, Format::Markdown).contains("why: customer 3 was created"));
+    assert!(report::render(&r, Format::Html).contains(&escaped));
+    assert!(report::render(&r, Format::Sarif).contains("Why: customer 3 was created"));
+    assert!(report::render(&r, Format::Json).contains("\"cause\": \"customer 3"));
+}

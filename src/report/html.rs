@@ -663,6 +663,13 @@ fn url_html(u: &str) -> String {
     }
 }
 
+/// The finding's cause (restore points), when the report has one.
+fn cause_html(cause: Option<&str>) -> String {
+    cause.map_or_else(String::new, |c| {
+        format!("<div class=\"why\"><strong>why:</strong> {}</div>", esc(c))
+    })
+}
+
 fn finding_row(out: &mut String, f: &ReportFinding) {
     let kind = f.kind();
     let _ = write!(
@@ -701,17 +708,19 @@ fn finding_row(out: &mut String, f: &ReportFinding) {
             };
             let _ = write!(
                 out,
-                "<td><code>{}</code><div class=\"detail\">{}</div></td>",
+                "<td><code>{}</code><div class=\"detail\">{}</div>{}</td>",
                 esc(&l.reason),
-                esc(&detail)
+                esc(&detail),
+                cause_html(l.cause.as_deref())
             );
         }
         ReportFinding::Orphan(o) => {
             let _ = write!(
                 out,
-                "<td class=\"muted\">nothing in {} points at it</td><td class=\"url\">{}</td><td class=\"num muted\" data-sort=\"\">—</td><td><code>orphan</code></td>",
+                "<td class=\"muted\">nothing in {} points at it</td><td class=\"url\">{}</td><td class=\"num muted\" data-sort=\"\">—</td><td><code>orphan</code>{}</td>",
                 esc(&o.expected_referenced_by.join(", ")),
-                url_html(&o.resource)
+                url_html(&o.resource),
+                cause_html(o.cause.as_deref())
             );
         }
     }

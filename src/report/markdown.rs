@@ -142,6 +142,9 @@ fn finding(out: &mut String, f: &ReportFinding) {
             }
             facts.push(format!("id {}", code(&l.id)));
             let _ = writeln!(out, "  - {}", facts.join(" · "));
+            if let Some(cause) = &l.cause {
+                let _ = writeln!(out, "  - why: {}", text(cause));
+            }
             if l.compensations.is_empty() && l.kind == "unresolved" {
                 out.push_str("  - no repair: the evidence is uncertain\n");
             }
@@ -162,6 +165,9 @@ fn finding(out: &mut String, f: &ReportFinding) {
                 text(&o.expected_referenced_by.join(", ")),
                 code(&o.id)
             );
+            if let Some(cause) = &o.cause {
+                let _ = writeln!(out, "  - why: {}", text(cause));
+            }
             for c in &o.compensations {
                 compensation(out, c);
             }

@@ -332,6 +332,7 @@ fn link_result<'a>(
             attempts_text(l.attempts)
         ),
     };
+    let text = with_cause(text, l.cause.as_deref());
     let mut primary = location(l.source.as_deref().unwrap_or(&l.target));
     if let (Some(src), Some(ptr)) = (&l.source, &l.pointer) {
         primary.logical_locations.push(LogicalLocation {
@@ -382,6 +383,14 @@ fn outcome(l: &LinkEntry) -> String {
     }
 }
 
+/// A result message with the finding's cause (restore points) appended, when there is one.
+fn with_cause(text: String, cause: Option<&str>) -> String {
+    match cause {
+        Some(c) => format!("{text}. Why: {c}"),
+        None => text,
+    }
+}
+
 fn orphan_result<'a>(
     f: &'a ReportFinding,
     o: &OrphanEntry,
@@ -395,7 +404,10 @@ fn orphan_result<'a>(
         kind: "fail",
         level: level(&o.kind),
         message: Message {
-            text: format!("{} is an orphan: nothing in {by} points at it", o.resource),
+            text: with_cause(
+                format!("{} is an orphan: nothing in {by} points at it", o.resource),
+                o.cause.as_deref(),
+            ),
         },
         locations: vec![location(&o.resource)],
         related_locations: Vec::new(),
