@@ -70,6 +70,126 @@ pub fn parse_absolute(s: &str) -> Option<Url> {
     (matches!(u.scheme(), "http" | "https") && u.host_str().is_some()).then(|| canonicalize(&u))
 }
 
+/// `Some(s)` when `s` is certainly an absolute http(s) URL already in canonical form, checked
+/// without parsing (snapshot lines and recorded links almost always are). `None` means "not
+/// sure": parse it with [`parse_absolute`]. Conservative on purpose: anything unusual (IP
+/// literals other than a plain dotted quad, IDNs, percent-escapes in the path, userinfo,
+/// fragments, default ports, dot segments) takes the slow path.
+pub fn already_canonical(s: &str) -> Option<&str> {
+    let (rest, default_port) = if let Some(r) = s.strip_prefix("http://") {
+        (r, "80")
+    } else if let Some(r) = s.strip_prefix("https://") {
+        (r, "443")
+    } else {
+        return None;
+    };
+    let slash = rest.find('/')?;
+    let (authority, path_query) = rest.split_at(slash);
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    if let Some(p) = port {
+        let ok = !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && !p.starts_with('0')
+            && p.parse::<u32>().is_ok_and(|n| n <= 65535)
+            && p != default_port;
+        if !ok {
+            return None;
+        }
+    }
+    if host.is_empty() || host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+        return None;
+    }
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return None;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels
+        .iter()
+        .any(|l| l.starts_with("xn--") || l.starts_with("0x"))
+    {
+        return None;
+    }
+    let last = labels.last()?;
+    if last.bytes().all(|b| b.is_ascii_digit()) {
+        // Read as an IPv4 address: only a plain dotted quad is already canonical.
+        let quad = labels.len() == 4
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.bytes().all(|b| b.is_ascii_digit())
+                    && (l.len() == 1 || !l.starts_with('0'))
+                    && l.parse::<u16>().is_ok_and(|n| n <= 255)
+            });
+        if !quad {
+            return None;
+        }
+    }
+    let (path, query) = match path_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_query, None),
+    };
+    let path_ok = path.bytes().all(|b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            )
+    });
+    if !path_ok || path.split('/').any(|seg| seg == "." || seg == "..") {
+        return None;
+    }
+    if let Some(q) = query {
+        let query_ok = q.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'/'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                        | b':'
+                        | b'@'
+                        | b'?'
+                )
+        });
+        if !query_ok {
+            return None;
+        }
+    }
+    Some(s)
+}
+
 /// Normalizes percent-encoding in a path: escapes of unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes get upper-case hex.
 pub fn normalize_path(path: &str) -> String {
@@ -132,6 +252,110 @@ mod tests {
             c("http://127.0.0.1:8081/customers/1"),
             "http://127.0.0.1:8081/customers/1"
         );
+    }
+
+    #[test]
+    fn the_fast_check_never_disagrees_with_the_parser() {
+        let cases = [
+            "http://127.0.0.1:8081/customers/1",
+            "http://127.0.0.1:8081/customers?page=2&x=a.b",
+            "https://api.example.com/a/b-c_d~e/f;g=h",
+            "http://h/",
+            "http://h",
+            "HTTP://h/",
+            "http://H/",
+            "http://h:80/",
+            "https://h:443/",
+            "http://h:080/",
+            "http://h:65536/",
+            "http://h:/",
+            "http://h./x",
+            "http://a..b/x",
+            "http://127.1/x",
+            "http://127.0.0.01/x",
+            "http://256.0.0.1/x",
+            "http://1.2.3.4.5/x",
+            "http://a.1/x",
+            "http://0x7f.0.0.1/x",
+            "http://xn--nxasmq6b/x",
+            "http://user:pw@h/x",
+            "http://[::1]:8080/x",
+            "http://h/a/./b",
+            "http://h/a/../b",
+            "http://h/a%41",
+            "http://h/a b",
+            "http://h/a#frag",
+            "http://h/a?b=%41",
+            "http://h/a?b='c'",
+            "http://h/a?b=c d",
+            "http://h/a\\b",
+            "http://h/ä",
+            "http://h/a|b",
+            "ftp://h/x",
+        ];
+        for c in cases {
+            if let Some(fast) = already_canonical(c) {
+                let slow = parse_absolute(c).map(String::from);
+                assert_eq!(slow.as_deref(), Some(fast), "{c}");
+            }
+        }
+        assert!(already_canonical("http://127.0.0.1:8081/customers/1").is_some());
+        assert!(already_canonical("http://h/x?page=2").is_some());
+        assert!(already_canonical("http://h").is_none());
+        assert!(already_canonical("http://h:80/").is_none());
+    }
+
+    #[test]
+    fn the_fast_check_agrees_on_generated_urls() {
+        // Deterministic pseudo-random URLs from pieces that stress every rule of the check.
+        let schemes = ["http://", "https://", "HTTP://", "http:/"];
+        let hosts = [
+            "h",
+            "127.0.0.1",
+            "1.2.3",
+            "a.b.c",
+            "A.b",
+            "x-y.z",
+            "0.0.0.0",
+            "h.",
+            "ex.1",
+            "xn--a",
+        ];
+        let ports = ["", ":80", ":443", ":8081", ":0", ":08", ":99999", ":"];
+        let paths = [
+            "/", "/a", "/a/b", "/%2e", "/./", "/a/..", "/~x", "/a;b", "/a b", "/ä", "//x",
+            "/a:b@c", "",
+        ];
+        let queries = [
+            "", "?", "?a=1", "?a=%41", "?a='", "?a=b&c=d", "?a b", "?a#f", "?a?b", "#f",
+        ];
+        let mut n: u64 = 0x9e3779b97f4a7c15;
+        let mut next = |len: usize| {
+            n ^= n << 13;
+            n ^= n >> 7;
+            n ^= n << 17;
+            (n % len as u64) as usize
+        };
+        let mut fast = 0;
+        for _ in 0..20_000 {
+            let url = format!(
+                "{}{}{}{}{}",
+                schemes[next(schemes.len())],
+                hosts[next(hosts.len())],
+                ports[next(ports.len())],
+                paths[next(paths.len())],
+                queries[next(queries.len())]
+            );
+            if let Some(f) = already_canonical(&url) {
+                fast += 1;
+                assert_eq!(
+                    parse_absolute(&url).map(String::from).as_deref(),
+                    Some(f),
+                    "{url}"
+                );
+            }
+        }
+        assert!(fast > 200, "the fast path is taken ({fast})");
     }
 
     #[test]

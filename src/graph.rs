@@ -1,9 +1,9 @@
 //! The reference graph: interned URLs (u32 ids), compact edges, and what each fetch ended as.
 
-use indexmap::IndexSet;
 use url::Url;
 
 use crate::crawl::{Class, Reason};
+use crate::intern::Interner;
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
 
 /// Index of an interned URL.
@@ -85,8 +85,8 @@ pub struct Stats {
 /// The cross-service reference graph a crawl produced.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    urls: IndexSet<Box<str>>,
-    pointers: IndexSet<Box<str>>,
+    urls: Interner,
+    pointers: Interner,
     pub nodes: Vec<Node>,
     /// In-scope references, sorted and deduplicated by [`Graph::finish`].
     pub edges: Vec<Edge>,
@@ -106,8 +106,8 @@ pub struct Graph {
 impl Graph {
     pub fn new(services: usize) -> Graph {
         Graph {
-            urls: IndexSet::new(),
-            pointers: IndexSet::new(),
+            urls: Interner::new(),
+            pointers: Interner::new(),
             nodes: Vec::new(),
             edges: Vec::new(),
             out_of_scope: Vec::new(),
@@ -124,27 +124,27 @@ impl Graph {
 
     /// Interns a canonical URL; returns its id and whether it is new.
     pub fn intern(&mut self, url: &str, service: Option<ServiceId>, depth: u32) -> (NodeId, bool) {
-        if let Some(i) = self.urls.get_index_of(url) {
-            return (i as NodeId, false);
+        let (i, new) = self.urls.intern(url);
+        if !new {
+            return (i, false);
         }
-        let (i, _) = self.urls.insert_full(url.into());
         self.nodes.push(Node {
             service,
             kind: None,
             depth,
             state: NodeState::Pending,
         });
-        (i as NodeId, true)
+        (i, true)
     }
 
     /// The id of a URL already in the graph.
     pub fn id(&self, url: &str) -> Option<NodeId> {
-        self.urls.get_index_of(url).map(|i| i as NodeId)
+        self.urls.get(url)
     }
 
     /// The URL of a node.
     pub fn url(&self, id: NodeId) -> &str {
-        &self.urls[id as usize]
+        self.urls.resolve(id)
     }
 
     /// The node for an id.
@@ -154,15 +154,12 @@ impl Graph {
 
     /// Interns a pointer.
     pub fn intern_pointer(&mut self, pointer: &str) -> u32 {
-        if let Some(i) = self.pointers.get_index_of(pointer) {
-            return i as u32;
-        }
-        self.pointers.insert_full(pointer.into()).0 as u32
+        self.pointers.intern(pointer).0
     }
 
     /// The pointer text of an edge.
     pub fn pointer(&self, id: u32) -> &str {
-        &self.pointers[id as usize]
+        self.pointers.resolve(id)
     }
 
     /// Number of URLs in the graph.

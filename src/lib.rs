@@ -30,6 +30,7 @@ pub mod explain;
 pub mod extract;
 pub mod gate;
 pub mod graph;
+pub mod intern;
 pub mod plan;
 pub mod record;
 pub mod report;

@@ -14,7 +14,7 @@ use crate::graph::Graph;
 use crate::record::Recorder;
 use crate::report::{self, Format, Origin, Report};
 use crate::rules::{self, Rules};
-use crate::source::{LiveOptions, LiveSource, Snapshot, SnapshotSource};
+use crate::source::{IndexSource, LiveOptions, LiveSource, Recorded, Snapshot, SnapshotIndex};
 use crate::{analyze, plan};
 
 /// Options every auditing command shares.
@@ -111,8 +111,9 @@ pub async fn audit(
     stop: Stop,
 ) -> Result<RunOutput, Error> {
     let prepared = prepare(opts)?;
-    let snap = Arc::new(Snapshot::load(snapshot)?);
-    let source = Arc::new(SnapshotSource::new(snap.clone()));
+    // Indexed on disk: memory stays flat however large the recorded bodies are.
+    let snap = Arc::new(SnapshotIndex::open(snapshot)?);
+    let source = Arc::new(IndexSource::new(snap.clone()));
     let graph = crawl::crawl(
         prepared.rules.clone(),
         source,
@@ -128,7 +129,7 @@ pub async fn audit(
         &Origin::Audit {
             snapshot: snapshot.to_path_buf(),
         },
-        Some(&snap),
+        Some(snap.as_ref()),
     )
 }
 
@@ -190,7 +191,7 @@ pub fn finish_with(
     prepared: &Prepared,
     opts: &CommonOptions,
     origin: &Origin,
-    current: Option<&Snapshot>,
+    current: Option<&dyn Recorded>,
 ) -> Result<RunOutput, Error> {
     let analysis = analyze::analyze(&graph, &prepared.rules);
     let planned = plan::plan(

@@ -427,16 +427,23 @@ impl State {
     /// The node for a URL found in a response, queued for fetching when it is new (or was cut
     /// by depth and is now reachable at a smaller depth).
     fn node_for(&mut self, url: &Url, depth: u32) -> NodeId {
-        let service = self.rules.service_of(url);
-        let (id, new) = self.g.intern(url.as_str(), service, depth);
-        if service.is_none() {
+        // Most links point at URLs already seen: match the rules only for new ones.
+        let (id, new) = self.g.intern(url.as_str(), None, depth);
+        if new {
+            let service = self.rules.service_of(url);
+            let node = &mut self.g.nodes[id as usize];
+            node.service = service;
+            if service.is_some() {
+                node.kind = self.rules.kind_of(url).map(|(k, _)| k);
+                self.enqueue(id);
+            }
             return id;
         }
         let node = &mut self.g.nodes[id as usize];
-        if new {
-            node.kind = self.rules.kind_of(url).map(|(k, _)| k);
-            self.enqueue(id);
-        } else if node.state == NodeState::Cut && depth < node.depth {
+        if node.service.is_none() {
+            return id;
+        }
+        if node.state == NodeState::Cut && depth < node.depth {
             node.depth = depth;
             if self.opts.max_depth.is_none_or(|d| depth <= d) {
                 node.state = NodeState::Pending;

@@ -5,7 +5,7 @@ use super::{cause, cluster, Evidence, PairCounts, Referrers, RestorePoints};
 use crate::analyze::{Analysis, FindingKind};
 use crate::report::Report;
 use crate::rules::Rules;
-use crate::source::Snapshot;
+use crate::source::{Recorded, Snapshot};
 
 /// What the explain stage adds to an audit.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +40,7 @@ pub fn annotate(
     analysis: &Analysis,
     rules: &Rules,
     points: &RestorePoints,
-    current: Option<&Snapshot>,
+    current: Option<&dyn Recorded>,
     previous: Option<&Snapshot>,
     opts: &ExplainOptions,
 ) {

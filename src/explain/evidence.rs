@@ -9,7 +9,7 @@ use url::Url;
 use super::Timestamp;
 use crate::extract;
 use crate::rules::{KindId, LinkId, Rules};
-use crate::source::Snapshot;
+use crate::source::{Recorded, Snapshot};
 
 /// A resource's timestamp, or why there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl Stamp {
 
 /// Reads the timestamp of a canonical URL from a snapshot: the body recorded for that URL
 /// (2xx only), at its kind's `timestamp` pointer.
-pub fn stamp(rules: &Rules, snapshot: Option<&Snapshot>, url: &str) -> Stamp {
+pub fn stamp(rules: &Rules, snapshot: Option<&dyn Recorded>, url: &str) -> Stamp {
     let Some((kind, _)) = Url::parse(url).ok().and_then(|u| rules.kind_of(&u)) else {
         return Stamp::NoKind;
     };
@@ -78,8 +78,7 @@ pub fn stamp(rules: &Rules, snapshot: Option<&Snapshot>, url: &str) -> Stamp {
         return Stamp::NotRead;
     };
     let Some(body) = snapshot
-        .entries
-        .get(url)
+        .recorded(url)
         .filter(|e| matches!(e.outcome, Ok(200..=299)))
         .and_then(|e| e.body_json())
     else {
@@ -107,8 +106,8 @@ pub enum Presence {
 }
 
 /// What `snapshot` recorded for a canonical URL.
-pub fn presence(snapshot: &Snapshot, url: &str) -> Presence {
-    match snapshot.entries.get(url).map(|e| e.outcome) {
+pub fn presence(snapshot: &dyn Recorded, url: &str) -> Presence {
+    match snapshot.recorded(url).map(|e| e.outcome) {
         Some(Ok(200..=299)) => Presence::Ok,
         Some(Ok(s @ (404 | 410))) => Presence::Deleted(s),
         _ => Presence::Unknown,
@@ -193,7 +192,7 @@ impl Referrers {
 pub struct Evidence<'a> {
     /// The audited snapshot: timestamps of the resources that survived the restore. `None`
     /// for a live crawl (its bodies are not kept).
-    pub current: Option<&'a Snapshot>,
+    pub current: Option<&'a dyn Recorded>,
     /// The last good snapshot (`--previous-snapshot`): timestamps and state of lost resources.
     pub previous: Option<&'a Snapshot>,
     /// References of the orphan rules' links in the previous snapshot.

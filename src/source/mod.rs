@@ -2,6 +2,7 @@
 //! implementation. The crawler walks from the seeds through a `Source`; it never reads a
 //! snapshot as a list.
 
+mod index;
 mod live;
 mod snapshot;
 
@@ -12,6 +13,7 @@ use url::Url;
 
 use crate::crawl::Reason;
 
+pub use index::{IndexSource, SnapshotIndex};
 pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
 pub use snapshot::{Snapshot, SnapshotEntry, SnapshotSource};
 
@@ -49,6 +51,13 @@ pub enum Attempt {
         /// The status of the answer the failure followed (a replayed redirect or cut body).
         status: Option<u16>,
     },
+}
+
+/// Something that holds recorded exchanges by canonical URL: a loaded [`Snapshot`] or an
+/// on-disk [`SnapshotIndex`].
+pub trait Recorded: Sync + std::fmt::Debug {
+    /// The recorded exchange for a canonical URL (its body included).
+    fn recorded(&self, url: &str) -> Option<SnapshotEntry>;
 }
 
 /// A source of responses: live services or a recording of them.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use super::{Attempt, Response, Source};
+use super::{Attempt, Recorded, Response, Source};
 use crate::canon;
 use crate::crawl::Reason;
 use crate::error::SnapshotError;
@@ -59,33 +59,7 @@ struct Line<'a> {
 impl Snapshot {
     /// Loads one NDJSON file, or every `*.ndjson` / `*.jsonl` file of a folder in name order.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let io = |source| SnapshotError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        let files = if meta.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(io)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && matches!(
-                            p.extension().and_then(|e| e.to_str()),
-                            Some("ndjson" | "jsonl")
-                        )
-                })
-                .collect();
-            files.sort();
-            if files.is_empty() {
-                return Err(SnapshotError::Empty {
-                    path: path.to_path_buf(),
-                });
-            }
-            files
-        } else {
-            vec![path.to_path_buf()]
-        };
+        let files = snapshot_files(path)?;
         let mut snap = Snapshot {
             entries: HashMap::new(),
             path: path.to_path_buf(),
@@ -113,77 +87,17 @@ impl Snapshot {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let err = |message: String| SnapshotError::Line {
-                path: file.to_path_buf(),
-                line: line_no,
-                message,
-            };
-            let parsed: Line<'_> =
-                serde_json::from_slice(line).map_err(|e| err(format!("not a JSON object: {e}")))?;
-            let Some(raw_url) = parsed.url else {
-                return Err(err("missing `url`".into()));
-            };
-            let Some(url) = canon::parse_absolute(&raw_url) else {
-                return Err(err(format!(
-                    "`url` {raw_url:?} is not an absolute http(s) URL"
-                )));
-            };
-            let status = match &parsed.status {
-                None => None,
-                Some(s) => match s.as_u64() {
-                    Some(n @ 100..=599) => Some(n as u16),
-                    _ => return Err(err(format!("`status` {s} is not an HTTP status (100-599)"))),
-                },
-            };
-            let mut error_status = None;
-            let outcome = match (status, parsed.error) {
-                (Some(s), Some(e)) => match Reason::parse(&e) {
-                    Some(r) if r.follows_answer() => {
-                        error_status = Some(s);
-                        Err(r)
-                    }
-                    _ => {
-                        return Err(err(format!(
-                            "has both `status` and `error` {e:?} (give one; only too_many_redirects, redirect_out_of_scope and body_too_large may keep a status)"
-                        )))
-                    }
-                },
-                (None, None) => {
-                    return Err(err("needs `status` (a number) or `error` (a reason code)".into()))
-                }
-                (Some(s), None) => Ok(s),
-                (None, Some(e)) => match Reason::parse(&e) {
-                    Some(r) => Err(r),
-                    None => {
-                        return Err(err(format!(
-                            "unknown `error` {e:?} (known: {})",
-                            Reason::ALL.map(Reason::as_str).join(", ")
-                        )))
-                    }
-                },
-            };
-            let mut headers = Vec::new();
-            for (name, value) in parsed.headers.into_iter().flatten() {
-                let serde_json::Value::String(v) = value else {
-                    return Err(err(format!("header `{name}` must be a string")));
-                };
-                headers.push((name.to_ascii_lowercase(), v));
-            }
+            let parsed = parse_line(file, line_no, line)?;
             let body = match parsed.body {
-                Some(raw) if raw.get() != "null" => {
-                    let text = raw.get().as_bytes();
-                    let offset = text.as_ptr() as usize - line.as_ptr() as usize;
-                    let at = line_start + offset;
-                    data.slice(at..at + text.len())
-                }
-                _ => Bytes::new(),
+                Some(r) => data.slice(line_start + r.start..line_start + r.end),
+                None => Bytes::new(),
             };
             self.entries.insert(
-                url.into(),
+                parsed.url,
                 SnapshotEntry {
-                    outcome,
-                    error_status,
-                    headers,
+                    outcome: parsed.outcome,
+                    error_status: parsed.error_status,
+                    headers: parsed.headers,
                     body,
                 },
             );
@@ -210,6 +124,133 @@ fn recorded_detail(reason: Reason) -> String {
     }
 }
 
+/// One snapshot line, checked.
+pub(crate) struct ParsedLine {
+    /// The canonical URL.
+    pub url: String,
+    pub outcome: Result<u16, Reason>,
+    pub error_status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    /// Where the body's JSON text is in the line (`None`: no body, or `null`).
+    pub body: Option<std::ops::Range<usize>>,
+}
+
+/// Parses and checks one line; errors name the file and line.
+pub(crate) fn parse_line(
+    file: &Path,
+    line_no: usize,
+    line: &[u8],
+) -> Result<ParsedLine, SnapshotError> {
+    let err = |message: String| SnapshotError::Line {
+        path: file.to_path_buf(),
+        line: line_no,
+        message,
+    };
+    let parsed: Line<'_> =
+        serde_json::from_slice(line).map_err(|e| err(format!("not a JSON object: {e}")))?;
+    let Some(raw_url) = parsed.url else {
+        return Err(err("missing `url`".into()));
+    };
+    let url = match canon::already_canonical(&raw_url) {
+        Some(u) => u.to_string(),
+        None => match canon::parse_absolute(&raw_url) {
+            Some(u) => u.into(),
+            None => {
+                return Err(err(format!(
+                    "`url` {raw_url:?} is not an absolute http(s) URL"
+                )))
+            }
+        },
+    };
+    let status = match &parsed.status {
+        None => None,
+        Some(s) => match s.as_u64() {
+            Some(n @ 100..=599) => Some(n as u16),
+            _ => return Err(err(format!("`status` {s} is not an HTTP status (100-599)"))),
+        },
+    };
+    let mut error_status = None;
+    let outcome = match (status, parsed.error) {
+        (Some(s), Some(e)) => match Reason::parse(&e) {
+            Some(r) if r.follows_answer() => {
+                error_status = Some(s);
+                Err(r)
+            }
+            _ => {
+                return Err(err(format!(
+                    "has both `status` and `error` {e:?} (give one; only too_many_redirects, redirect_out_of_scope and body_too_large may keep a status)"
+                )))
+            }
+        },
+        (None, None) => {
+            return Err(err("needs `status` (a number) or `error` (a reason code)".into()))
+        }
+        (Some(s), None) => Ok(s),
+        (None, Some(e)) => match Reason::parse(&e) {
+            Some(r) => Err(r),
+            None => {
+                return Err(err(format!(
+                    "unknown `error` {e:?} (known: {})",
+                    Reason::ALL.map(Reason::as_str).join(", ")
+                )))
+            }
+        },
+    };
+    let mut headers = Vec::new();
+    for (name, value) in parsed.headers.into_iter().flatten() {
+        let serde_json::Value::String(v) = value else {
+            return Err(err(format!("header `{name}` must be a string")));
+        };
+        headers.push((name.to_ascii_lowercase(), v));
+    }
+    let body = match parsed.body {
+        Some(raw) if raw.get() != "null" => {
+            let text = raw.get().as_bytes();
+            let offset = text.as_ptr() as usize - line.as_ptr() as usize;
+            Some(offset..offset + text.len())
+        }
+        _ => None,
+    };
+    Ok(ParsedLine {
+        url,
+        outcome,
+        error_status,
+        headers,
+        body,
+    })
+}
+
+/// The files of a snapshot: the file itself, or a folder's `*.ndjson` / `*.jsonl` files in
+/// name order.
+pub(crate) fn snapshot_files(path: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
+    let io = |source| SnapshotError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("ndjson" | "jsonl")
+                )
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(SnapshotError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(files)
+}
+
 fn memchr_newline(s: &[u8]) -> Option<usize> {
     s.iter().position(|&b| b == b'\n')
 }
@@ -226,29 +267,41 @@ impl SnapshotSource {
     }
 }
 
-impl Source for SnapshotSource {
-    async fn fetch(&self, url: &Url) -> Attempt {
-        match self.snapshot.get(url) {
-            None => Attempt::Answer(Response {
-                status: 404,
-                headers: Vec::new(),
-                body: Bytes::new(),
+/// The answer a recorded exchange replays: its status, headers and body, its recorded error,
+/// or 404 for a URL the snapshot does not hold.
+pub(crate) fn replay(entry: Option<&SnapshotEntry>) -> Attempt {
+    match entry {
+        None => Attempt::Answer(Response {
+            status: 404,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            truncated: false,
+        }),
+        Some(e) => match e.outcome {
+            Ok(status) => Attempt::Answer(Response {
+                status,
+                headers: e.headers.clone(),
+                body: e.body.clone(),
                 truncated: false,
             }),
-            Some(e) => match e.outcome {
-                Ok(status) => Attempt::Answer(Response {
-                    status,
-                    headers: e.headers.clone(),
-                    body: e.body.clone(),
-                    truncated: false,
-                }),
-                Err(reason) => Attempt::Failed {
-                    reason,
-                    detail: recorded_detail(reason),
-                    status: e.error_status,
-                },
+            Err(reason) => Attempt::Failed {
+                reason,
+                detail: recorded_detail(reason),
+                status: e.error_status,
             },
-        }
+        },
+    }
+}
+
+impl Recorded for Snapshot {
+    fn recorded(&self, url: &str) -> Option<SnapshotEntry> {
+        self.entries.get(url).cloned()
+    }
+}
+
+impl Source for SnapshotSource {
+    async fn fetch(&self, url: &Url) -> Attempt {
+        replay(self.snapshot.get(url))
     }
 
     fn sleeps(&self) -> bool {
