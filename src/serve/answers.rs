@@ -171,7 +171,7 @@ fn answer(url: &str, entry: &SnapshotEntry, map: &OriginMap) -> Answer {
 /// a recorded body without one (a snapshot body is JSON by definition).
 fn headers(url: &str, entry: &SnapshotEntry, map: &OriginMap) -> HeaderMap {
     let mut out = HeaderMap::new();
-    for (name, value) in &entry.headers {
+    for (name, value) in entry.headers.iter() {
         if NOT_REPLAYED.contains(&name.as_str()) {
             continue;
         }

@@ -147,7 +147,7 @@ impl SnapshotIndex {
         Some(SnapshotEntry {
             outcome: e.outcome,
             error_status: e.error_status,
-            headers: self.header_sets[e.headers as usize].to_vec(),
+            headers: self.header_sets[e.headers as usize].clone(),
             body,
         })
     }

@@ -117,7 +117,7 @@ impl LiveSource {
         }
         Attempt::Answer(Response {
             status,
-            headers,
+            headers: headers.into(),
             body: if truncated {
                 Bytes::new()
             } else {

@@ -17,12 +17,16 @@ pub use index::{IndexSource, SnapshotIndex};
 pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
 pub use snapshot::{Snapshot, SnapshotEntry, SnapshotSource};
 
+/// A response's headers: lower-case names and values, cheap to clone.
+pub type Headers = std::sync::Arc<[(String, String)]>;
+
 /// One HTTP answer (a single request: redirects are followed by the crawler, not the source).
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
-    /// Lower-case header names; a repeated header joined with `, `.
-    pub headers: Vec<(String, String)>,
+    /// Lower-case header names; a repeated header joined with `, ` (shared: a replayed
+    /// snapshot hands out the same header set for every URL that recorded it).
+    pub headers: Headers,
     /// The raw body (JSON text for a snapshot).
     pub body: Bytes,
     /// The body was cut at the configured cap.

@@ -21,7 +21,7 @@ pub struct SnapshotEntry {
     pub outcome: Result<u16, Reason>,
     /// The status recorded beside an `error` that followed an answer (redirects, cut bodies).
     pub error_status: Option<u16>,
-    pub headers: Vec<(String, String)>,
+    pub headers: super::Headers,
     /// The body's JSON text (empty when none was recorded).
     pub body: Bytes,
 }
@@ -97,7 +97,7 @@ impl Snapshot {
                 SnapshotEntry {
                     outcome: parsed.outcome,
                     error_status: parsed.error_status,
-                    headers: parsed.headers,
+                    headers: parsed.headers.into(),
                     body,
                 },
             );
@@ -273,7 +273,7 @@ pub(crate) fn replay(entry: Option<&SnapshotEntry>) -> Attempt {
     match entry {
         None => Attempt::Answer(Response {
             status: 404,
-            headers: Vec::new(),
+            headers: Vec::new().into(),
             body: Bytes::new(),
             truncated: false,
         }),
