@@ -17,9 +17,12 @@
 #    answer is a failure, however fast;
 # 6. prints medians, ratios and a Markdown scaling table (paste it into docs/performance.md).
 #
-# Timings drift by up to ±40 % between time windows on this shared machine: compare only
-# figures from one run (interleaved), and quote medians and ratios. Every measured command is
-# wrapped in cpuwatch.py, which reports the CPU the rest of the machine used meanwhile.
+# Timings drift by up to ±40 % between time windows on this shared machine (2-3x when other
+# sessions compile): compare only figures from one run (interleaved), and quote medians and
+# ratios. Every measured command is wrapped in cpuwatch.py, which reports the CPU the rest of
+# the machine (nginx included) used meanwhile, and /usr/bin/time, which gives its wall time,
+# peak RSS and CPU seconds. CPU per request (client + nginx) gives a noise-robust estimate of
+# the crawl's ceiling beside wrk's.
 #
 # Env: WORK (/tmp/bacaudit-bench)  RUNS (3)  CRAWL_SIZES ("10000 100000"; add 1000000 for a 1M
 #      crawl: ~1M static files, several minutes)  AUDIT_SIZES ("10000 100000 1000000")
@@ -70,7 +73,7 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=$WORK/results/bench-$STAMP
 mkdir -p "$OUT"
 TSV=$OUT/runs.tsv
-printf 'section\tsize\trun\ttool\twall_s\trss_kb\tcount\trequests\texit\ttruth\tnoise\n' > "$TSV"
+printf 'section\tsize\trun\ttool\twall_s\trss_kb\tcpu_s\tnginx_cpu_s\tcount\trequests\texit\ttruth\tnoise\n' > "$TSV"
 FAILED=0
 
 # ---- nginx lifecycle: stopped on any exit -------------------------------------------------
@@ -125,35 +128,46 @@ world() { # N need_www -> prints the world folder, generating it when needed
 contains() { case " $1 " in *" $2 "*) return 0 ;; *) return 1 ;; esac; }
 
 # ---- one measured command -------------------------------------------------------------------
-# measure PREFIX CMD... : runs CMD under cpuwatch and /usr/bin/time; sets WALL RSS_KB RC NOISE.
+# measure PREFIX CMD... : runs CMD under cpuwatch and /usr/bin/time; sets WALL RSS_KB CPU (user +
+# system seconds of CMD and its children) NGINX (CPU seconds nginx used meanwhile) RC NOISE.
 measure() {
     local pre=$1; shift
     set +e
     timeout "$CMD_TIMEOUT" python3 "$BENCH_DIR/cpuwatch.py" --wait-quiet "$QUIET_WAIT" -- \
-        /usr/bin/time -f '%e %M' -o "$pre.time" "$@" > "$pre.out" 2> "$pre.err"
+        /usr/bin/time -f '%e %M %U %S' -o "$pre.time" "$@" > "$pre.out" 2> "$pre.err"
     RC=$?
     set -e
     # time -o writes "Command exited with non-zero status N" first when N != 0: read the last line
-    read -r WALL RSS_KB < <(tail -n 1 "$pre.time" 2>/dev/null || echo "nan 0") || true
-    local waited
+    local user sys waited
+    read -r WALL RSS_KB user sys < <(tail -n 1 "$pre.time" 2>/dev/null || echo "nan 0 0 0") || true
+    CPU=$(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN {printf "%.2f", u + s}')
+    NGINX=$(sed -n 's/^cpuwatch: .*long-lived: [^;]*nginx=\([0-9.]*\).*/\1/p' "$pre.err" | tail -n 1)
+    NGINX=${NGINX:-0}
     waited=$(sed -n 's/^cpuwatch: waited \([0-9]*\) s for a quiet machine (still busy.*/waited \1 s, still busy; /p' "$pre.err" | tail -n 1)
-    NOISE=$waited$(sed -n 's/^cpuwatch: machine busy \([0-9.]*\) cpu-s in \([0-9.]*\) s.*long-lived: \([^;]*\); command \([0-9.]*\) cpu-s; short-lived others \([0-9.]*\).*/busy \1 cpu-s in \2 s; this command \4; others: \3, short-lived \5/p' "$pre.err" | tail -n 1)
+    NOISE=$waited$(sed -n 's/^cpuwatch: machine busy \([0-9.]*\) cpu-s in \([0-9.]*\) s.*long-lived: \([^;]*\); command \([0-9.]*\) cpu-s; short-lived others \([0-9.]*\).*/machine busy \1 cpu-s in \2 s; others: \3, short-lived \5/p' "$pre.err" | tail -n 1)
 }
 
-record() { # section size run tool wall rss count requests exit truth noise
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$TSV"
+# record section size run tool count requests truth : one TSV row from the last measure
+record() {
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$WALL" "$RSS_KB" \
+        "$CPU" "$NGINX" "$5" "$6" "$RC" "$7" "$NOISE" >> "$TSV"
+}
+
+# line TEXT : the per-run line: TEXT, then wall, CPU, peak RSS and the machine's other load
+line() {
+    log "$(printf '   %-44s %7.2f s wall, %6.2f cpu-s, peak RSS %5d MiB  | %s' "$1" "$WALL" "$CPU" $(( RSS_KB / 1024 )) "$NOISE")"
 }
 
 report_counts() { # report.json -> "resources requests"
     python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(s["resources"], s["requests"])' "$1" 2>/dev/null || echo "0 0"
 }
 
-truth_check() { # report.json truth.json -> OK|FAILED (and prints the checker's line)
-    local line
-    if line=$(python3 "$HERE/scripts/check_truth.py" "$1" "$2" 2>&1); then
+truth_check() { # report.json truth.json -> OK|FAILED (the checker's complaint goes to stderr)
+    local out
+    if out=$(python3 "$HERE/scripts/check_truth.py" "$1" "$2" 2>&1); then
         echo "OK"
     else
-        echo "$line" | sed 's/^/      /' >&2
+        echo "$out" | sed 's/^/      /' >&2
         echo "FAILED"
     fi
 }
@@ -183,8 +197,8 @@ for n in $CRAWL_SIZES; do
             if [ "$RC" != 0 ] || [ -z "$rps" ]; then valid=FAILED; fi
             # the world has ~0.4 % broken targets; far more non-2xx means the server failed
             if [ -n "${non2xx:-}" ] && [ -n "$total" ] && [ $(( non2xx * 20 )) -gt "$total" ]; then valid=INVALID; fi
-            record crawl "$n" "$r" wrk "$WALL" "$RSS_KB" "${total:-0}" "${rps:-0}" "$RC" "$valid" "$NOISE"
-            log "   run $r  wrk      ${rps:-?} req/s (${total:-?} requests, non-2xx ${non2xx:-0}) [$valid]  | $NOISE"
+            record crawl "$n" "$r" wrk "${total:-0}" "${rps:-0}" "$valid"
+            line "run $r wrk: ${rps:-?} req/s [$valid]"
         fi
         pre=$OUT/crawl-$n-$r
         rm -f "$pre.json"
@@ -192,8 +206,8 @@ for n in $CRAWL_SIZES; do
         read -r res reqs < <(report_counts "$pre.json")
         truth=$(truth_check "$pre.json" "$W/truth.json")
         [ "$truth" = OK ] && [ "$RC" = 1 ] || FAILED=1
-        record crawl "$n" "$r" bacaudit "$WALL" "$RSS_KB" "$res" "$reqs" "$RC" "$truth" "$NOISE"
-        log "$(python3 -c 'import sys; w,kb,res,req=float(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]); print(f"   run {sys.argv[5]}  bacaudit crawl {res:,} resources, {req:,} requests in {w:.2f} s = {res/max(w,1e-9):,.0f} resources/s ({req/max(w,1e-9):,.0f} req/s), peak RSS {kb/1024:.0f} MiB, exit {sys.argv[6]}, truth {sys.argv[7]}")' "$WALL" "$RSS_KB" "$res" "$reqs" "$r" "$RC" "$truth")  | $NOISE"
+        record crawl "$n" "$r" bacaudit "$res" "$reqs" "$truth"
+        line "run $r crawl: $(awk -v n="$res" -v w="$WALL" 'BEGIN {printf "%.0f", n / (w > 0 ? w : 1e-9)}') resources/s, exit $RC, truth $truth"
     done
     cleanup
 done
@@ -210,17 +224,17 @@ for n in $AUDIT_SIZES; do
         read -r res reqs < <(report_counts "$pre.json")
         truth=$(truth_check "$pre.json" "$W/truth.json")
         [ "$truth" = OK ] && [ "$RC" = 1 ] || FAILED=1
-        record audit "$n" "$r" bacaudit "$WALL" "$RSS_KB" "$res" "$reqs" "$RC" "$truth" "$NOISE"
-        log "$(python3 -c 'import sys; w,kb,res=float(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f"   run {sys.argv[4]}  bacaudit audit {res:,} resources in {w:.2f} s = {res/max(w,1e-9):,.0f} resources/s, peak RSS {kb/1024:.0f} MiB, exit {sys.argv[5]}, truth {sys.argv[6]}")' "$WALL" "$RSS_KB" "$res" "$r" "$RC" "$truth")  | $NOISE"
+        record audit "$n" "$r" bacaudit "$res" "$reqs" "$truth"
+        line "run $r audit: $(awk -v n="$res" -v w="$WALL" 'BEGIN {printf "%.0f", n / (w > 0 ? w : 1e-9)}') resources/s, exit $RC, truth $truth"
         if [ "$SKIP_DUCKDB" != 1 ]; then
             pre=$OUT/duckdb-$n-$r
             measure "$pre" python3 "$HERE/scripts/duckdb_audit.py" "$W/snapshot.ndjson" --truth "$W/truth.json"
             truth=FAILED
             grep -q '^duckdb truth check: OK' "$pre.out" && [ "$RC" = 0 ] && truth=OK
-            [ "$truth" = OK ] || { FAILED=1; sed 's/^/      /' "$pre.err" >&2; }
+            [ "$truth" = OK ] || { FAILED=1; sed 's/^/      /' "$pre.out" "$pre.err" >&2; }
             res=$(sed -n 's/^duckdb [^:]*: \([0-9]*\) resources.*/\1/p' "$pre.out")
-            record audit "$n" "$r" duckdb "$WALL" "$RSS_KB" "${res:-0}" 0 "$RC" "$truth" "$NOISE"
-            log "   run $r  duckdb         $(head -n 1 "$pre.out" | cut -d: -f2- | sed 's/ in [0-9.]* s$//'): ${WALL} s wall, peak RSS $(( RSS_KB / 1024 )) MiB, truth $truth  | $NOISE"
+            record audit "$n" "$r" duckdb "${res:-0}" 0 "$truth"
+            line "run $r duckdb: $(sed -n 's/^duckdb [^:]*: [0-9]* resources, [0-9]* links, \([0-9]*\) broken links.*, \([0-9]*\) orphans.*/\1 broken, \2 orphans/p' "$pre.out"), truth $truth"
         fi
     done
 done
@@ -228,71 +242,103 @@ done
 # ---- summary --------------------------------------------------------------------------------
 log ""
 python3 - "$TSV" "$WORK" <<'PY' | tee -a "$OUT/log.txt"
-import csv, os, statistics, sys
+import csv, math, os, statistics, sys
 
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 work = sys.argv[2]
+nan = float("nan")
+
 
 def sel(section, size, tool):
     return [r for r in rows if r["section"] == section and r["size"] == size and r["tool"] == tool]
 
-def med(vals):
-    vals = [v for v in vals if v == v]
-    return statistics.median(vals) if vals else float("nan")
 
-def f(r, k):
+def num(r, k):
     try:
         return float(r[k])
-    except ValueError:
-        return float("nan")
+    except (KeyError, ValueError):
+        return nan
+
+
+def med(vals):
+    vals = [v for v in vals if not math.isnan(v)]
+    return statistics.median(vals) if vals else nan
+
+
+def m(rs, fn):
+    return med([fn(r) for r in rs])
+
+
+def per_s(r):  # resources (or requests for wrk) per wall second
+    return num(r, "count") / num(r, "wall_s") if num(r, "wall_s") > 0 else nan
+
 
 def truth(rs):
-    return "OK" if rs and all(r["truth"] == "OK" for r in rs) else ("FAILED" if rs else "-")
+    return "-" if not rs else ("OK" if all(r["truth"] == "OK" for r in rs) else "FAILED")
 
+
+def us(cpu, n):
+    return 1e6 * cpu / n if n else nan
+
+
+runs = max((int(r["run"]) for r in rows), default=0)
 sizes = sorted({int(r["size"]) for r in rows})
-print("## summary (medians of %d runs; the machine is shared and noisy, see the per-run lines)" %
-      max(int(r["run"]) for r in rows))
+print(f"## summary: medians of {runs} runs. The machine is shared: wall-clock figures move by up to 2-3x")
+print("## with the other sessions' load (see each run's line); CPU seconds move much less.")
 for n in map(str, sizes):
     w, c = sel("crawl", n, "wrk"), sel("crawl", n, "bacaudit")
+    if c:
+        res_s = m(c, per_s)
+        req_s = m(c, lambda r: num(r, "requests") / num(r, "wall_s"))
+        cpu_req = m(c, lambda r: us(num(r, "cpu_s"), num(r, "requests")))
+        ngx_req = m(c, lambda r: us(num(r, "nginx_cpu_s"), num(r, "requests")))
+        print(f"crawl {int(n):,}: bacaudit {res_s:,.0f} resources/s ({req_s:,.0f} req/s), "
+              f"peak RSS {m(c, lambda r: num(r, 'rss_kb')) / 1024:.0f} MiB (target < 100), "
+              f"{res_s / 8000:.1f}x the 8,000 URLs/s link checker (target >= 3x); truth {truth(c)}")
+        print(f"    CPU per request: bacaudit {cpu_req:.1f} us + nginx {ngx_req:.1f} us")
     if w and c:
-        wrk_rps = med([f(r, "requests") for r in w])
-        res_s = med([f(r, "count") / f(r, "wall_s") for r in c])
-        req_s = med([f(r, "requests") / f(r, "wall_s") for r in c])
-        pairs = [(f(a, "count") / f(a, "wall_s")) / f(b, "requests") for a, b in zip(c, w) if f(b, "requests") > 0]
-        print(f"crawl {int(n):,}: wrk {wrk_rps:,.0f} req/s; bacaudit {res_s:,.0f} resources/s ({req_s:,.0f} req/s), "
-              f"peak RSS {med([f(r, 'rss_kb') for r in c]) / 1024:.0f} MiB")
-        print(f"    ratio bacaudit/wrk: {res_s / wrk_rps:.2f} (median of medians; target >= 0.70), "
-              f"paired runs {', '.join(f'{p:.2f}' for p in pairs)}; vs 8,000 URLs/s: {res_s / 8000:.1f}x (target >= 3x); "
-              f"RSS target < 100 MiB; truth {truth(c)}; wrk runs {truth(w)}")
+        wrk_rps = m(w, lambda r: num(r, "requests"))
+        wrk_cpu = m(w, lambda r: us(num(r, "cpu_s"), num(r, "count")))
+        wrk_ngx = m(w, lambda r: us(num(r, "nginx_cpu_s"), num(r, "count")))
+        pairs = [per_s(a) / num(b, "requests") for a, b in zip(c, w) if num(b, "requests") > 0]
+        print(f"    wrk {wrk_rps:,.0f} req/s ({', '.join(r['truth'] for r in w)}); CPU per request: wrk {wrk_cpu:.1f} us + nginx {wrk_ngx:.1f} us")
+        print(f"    RATIO bacaudit/wrk = {res_s / wrk_rps:.2f} (medians; target >= 0.70); paired runs: "
+              f"{', '.join(f'{p:.2f}' for p in pairs)}")
+        # client and server share 2 cores: a closed loop cannot beat 2 cores / (CPU per request)
+        bound_b = 2e6 / (cpu_req + ngx_req)
+        bound_w = 2e6 / (wrk_cpu + wrk_ngx)
+        print(f"    CPU-bound estimate (2 cores / client+server CPU per request): bacaudit {bound_b:,.0f}/s, "
+              f"wrk {bound_w:,.0f}/s, ratio {bound_b / bound_w:.2f}")
     a, d = sel("audit", n, "bacaudit"), sel("audit", n, "duckdb")
+    if a:
+        aw, ac, am = m(a, lambda r: num(r, "wall_s")), m(a, lambda r: num(r, "cpu_s")), m(a, lambda r: num(r, "rss_kb")) / 1024
+        line = f"audit {int(n):,}: bacaudit {aw:.2f} s wall, {ac:.2f} cpu-s, {am:.0f} MiB, {m(a, per_s):,.0f} resources/s; truth {truth(a)}"
+        print(line)
     if a and d:
-        aw, dw = med([f(r, "wall_s") for r in a]), med([f(r, "wall_s") for r in d])
-        am, dm = med([f(r, "rss_kb") for r in a]) / 1024, med([f(r, "rss_kb") for r in d]) / 1024
-        pairs = [f(y, "wall_s") / f(x, "wall_s") for x, y in zip(a, d)]
-        print(f"audit {int(n):,}: bacaudit {aw:.2f} s, {am:.0f} MiB; duckdb {dw:.2f} s, {dm:.0f} MiB; "
-              f"duckdb/bacaudit wall {dw / aw:.2f}x (paired {', '.join(f'{p:.2f}' for p in pairs)}; > 1 means bacaudit is faster), "
-              f"memory {am / dm:.2f}x of duckdb; truth bacaudit {truth(a)}, duckdb {truth(d)}")
+        dw, dc, dm = m(d, lambda r: num(r, "wall_s")), m(d, lambda r: num(r, "cpu_s")), m(d, lambda r: num(r, "rss_kb")) / 1024
+        pairs = [num(y, "wall_s") / num(x, "wall_s") for x, y in zip(a, d)]
+        print(f"    duckdb {dw:.2f} s wall, {dc:.2f} cpu-s, {dm:.0f} MiB; truth {truth(d)}")
+        print(f"    RATIO duckdb/bacaudit wall = {dw / aw:.2f} (> 1: bacaudit faster; paired runs "
+              f"{', '.join(f'{p:.2f}' for p in pairs)}); cpu {dc / ac:.2f}; bacaudit memory = {am / dm:.2f}x duckdb's")
 
 print()
-print("| resources | snapshot | crawl wall | crawl resources/s | crawl peak RSS | audit wall | audit resources/s | audit peak RSS | DuckDB wall | DuckDB peak RSS | truth |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+print("| resources | snapshot | crawl wall | crawl resources/s | crawl cpu | crawl peak RSS | audit wall | audit resources/s | audit cpu | audit peak RSS | DuckDB wall | DuckDB cpu | DuckDB peak RSS | truth |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
 for n in map(str, sizes):
     c, a, d = sel("crawl", n, "bacaudit"), sel("audit", n, "bacaudit"), sel("audit", n, "duckdb")
     snap = os.path.join(work, "world-" + n, "snapshot.ndjson")
     mb = "%.0f MB" % (os.path.getsize(snap) / 1e6) if os.path.exists(snap) else "-"
-    res = int(med([f(r, "count") for r in c + a]))
-    def cell(rs, fmt):
-        return fmt(rs) if rs else "-"
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        f"{res:,}", mb,
-        cell(c, lambda rs: "%.2f s" % med([f(r, "wall_s") for r in rs])),
-        cell(c, lambda rs: "{:,.0f}".format(med([f(r, "count") / f(r, "wall_s") for r in rs]))),
-        cell(c, lambda rs: "%.0f MiB" % (med([f(r, "rss_kb") for r in rs]) / 1024)),
-        cell(a, lambda rs: "%.2f s" % med([f(r, "wall_s") for r in rs])),
-        cell(a, lambda rs: "{:,.0f}".format(med([f(r, "count") / f(r, "wall_s") for r in rs]))),
-        cell(a, lambda rs: "%.0f MiB" % (med([f(r, "rss_kb") for r in rs]) / 1024)),
-        cell(d, lambda rs: "%.2f s" % med([f(r, "wall_s") for r in rs])),
-        cell(d, lambda rs: "%.0f MiB" % (med([f(r, "rss_kb") for r in rs]) / 1024)),
+    res = m(c + a, lambda r: num(r, "count"))
+
+    def cell(rs, fmt, fn):
+        return fmt.format(m(rs, fn)) if rs else "-"
+
+    wall, cpu, rss = (lambda r: num(r, "wall_s")), (lambda r: num(r, "cpu_s")), (lambda r: num(r, "rss_kb") / 1024)
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        f"{res:,.0f}" if not math.isnan(res) else n, mb,
+        cell(c, "{:.2f} s", wall), cell(c, "{:,.0f}", per_s), cell(c, "{:.2f} s", cpu), cell(c, "{:.0f} MiB", rss),
+        cell(a, "{:.2f} s", wall), cell(a, "{:,.0f}", per_s), cell(a, "{:.2f} s", cpu), cell(a, "{:.0f} MiB", rss),
+        cell(d, "{:.2f} s", wall), cell(d, "{:.2f} s", cpu), cell(d, "{:.0f} MiB", rss),
         truth(c + a + d)))
 PY
 log ""
