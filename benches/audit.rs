@@ -101,7 +101,7 @@ fn whole_audit(c: &mut Criterion) {
     g.bench_function("stage3_analyze_plan_report", |b| {
         b.iter(|| {
             let analysis = analyze::analyze(&graph, &rules);
-            let planned = plan::plan(analysis, &rules, None);
+            let planned = plan::plan(analysis, &graph, &rules, None);
             let report = Report::new(&planned, &f.rules_path, &origin);
             serde_json::to_vec(&report).unwrap()
         })
