@@ -127,9 +127,11 @@ async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<(i32
                 max_body: c.max_body,
             };
             let stop = stop_on_signals(progress.clone());
-            run::crawl(&opts, live, c.record.as_deref(), progress, stop)
-                .await
-                .map(output)
+            match &c.resume {
+                Some(recording) => run::resume(&opts, live, recording, progress, stop).await,
+                None => run::crawl(&opts, live, c.record.as_deref(), progress, stop).await,
+            }
+            .map(output)
         }
         cli::Command::Apply(a) => {
             let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {

@@ -3,6 +3,7 @@
 //! snapshot as a list.
 
 mod live;
+mod resume;
 mod snapshot;
 
 use std::future::Future;
@@ -13,7 +14,8 @@ use url::Url;
 use crate::crawl::Reason;
 
 pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
-pub use snapshot::{Snapshot, SnapshotEntry, SnapshotSource};
+pub use resume::ResumeSource;
+pub use snapshot::{CutLine, Snapshot, SnapshotEntry, SnapshotSource};
 
 /// One HTTP answer (a single request: redirects are followed by the crawler, not the source).
 #[derive(Debug, Clone)]
@@ -59,4 +61,11 @@ pub trait Source: Send + Sync + 'static {
     /// Whether retries wait out their backoff. A replayed snapshot answers instantly, so its
     /// retries do not sleep (attempts still match the live run).
     fn sleeps(&self) -> bool;
+
+    /// Whether a retry after a failed request for `url` waits out its backoff: [`Source::sleeps`]
+    /// unless the source answers some URLs live and replays others ([`ResumeSource`]).
+    fn sleeps_for(&self, url: &Url) -> bool {
+        let _ = url;
+        self.sleeps()
+    }
 }
