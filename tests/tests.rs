@@ -5,5 +5,6 @@ mod cli;
 mod hostile;
 mod live;
 mod reports;
+mod resume;
 mod serve;
 mod support;

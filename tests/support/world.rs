@@ -110,9 +110,28 @@ impl World {
             .expect("bind 127.0.0.1")
     }
 
+    /// Serves `handler` on 127.0.0.1, each answer `delay` late (a world slow enough to be
+    /// interrupted mid-crawl).
+    pub async fn start_slow(
+        delay: Duration,
+        handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+    ) -> World {
+        World::serve("127.0.0.1:0", delay, handler)
+            .await
+            .expect("bind 127.0.0.1")
+    }
+
     /// Serves `handler` on `addr` (`None` when it cannot be bound, say no IPv6 here).
     pub async fn start_on(
         addr: &str,
+        handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+    ) -> Option<World> {
+        World::serve(addr, Duration::ZERO, handler).await
+    }
+
+    async fn serve(
+        addr: &str,
+        delay: Duration,
         handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
     ) -> Option<World> {
         let l = tokio::net::TcpListener::bind(addr).await.ok()?;
@@ -150,7 +169,12 @@ impl World {
                         headers: req.headers.clone(),
                     });
                     let reply = handler(&req);
-                    async move { respond(reply) }
+                    async move {
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
+                        }
+                        respond(reply)
+                    }
                 });
                 tokio::spawn(async move {
                     let _ = hyper::server::conn::http1::Builder::new()
