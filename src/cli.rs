@@ -169,6 +169,17 @@ pub struct ServeCmd {
     /// resource from the pages that list it).
     #[arg(long)]
     pub writable: bool,
+    /// Fail each request at random with this probability (0 to 1): a 503 or a connection
+    /// closed unanswered, at most --chaos-max times per URL, never a recorded 503, timeout or
+    /// reset (soak tests: a crawler retrying more than --chaos-max times finds the true world).
+    #[arg(long, value_name = "P")]
+    pub chaos: Option<f64>,
+    /// The seed of --chaos: the same seed fails the same requests [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub chaos_seed: u64,
+    /// Failures at most per URL with --chaos [default: 3].
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub chaos_max: u32,
     /// No `serving …` lines; only errors.
     #[arg(short, long)]
     pub quiet: bool,

@@ -180,6 +180,11 @@ async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
     let opts = ServeOptions {
         hold: seconds("--hold", s.hold)?,
         writable: s.writable,
+        chaos: s.chaos.map(|probability| serve::Chaos {
+            probability,
+            seed: s.chaos_seed,
+            max_failures: s.chaos_max,
+        }),
         ..ServeOptions::default()
     };
     let rules = bacaudit::rules::load(&s.rules)?;
@@ -190,7 +195,11 @@ async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
         print_stdout(&handle.banner());
     }
     interrupted.await;
+    let injected = handle.chaos_injected();
     handle.shutdown().await;
+    if s.chaos.is_some() && !s.quiet {
+        print_stdout(&format!("chaos: {injected} requests failed on purpose\n"));
+    }
     Ok(exit::OK)
 }
 
