@@ -603,6 +603,100 @@ async fn duplicate_keys_keep_the_last() {
     assert_healthy(&c, &world);
 }
 
+/// RFC 9110: a status outside 100-599 is invalid and is handled as a 5xx. It was a
+/// `broken_link` (`client_error`), and its recording (`"status": 999`) could not be loaded.
+#[tokio::test]
+async fn a_status_outside_100_to_599_is_a_server_error_and_replays() {
+    let world = World::start(|req: &Req| match req.target.as_str() {
+        "/six-hundred" => Reply::json(&json!({})).with_status(600),
+        "/nine-nine-nine" => Reply::status(999),
+        _ => healthy(req),
+    })
+    .await;
+    let r = rules(&world, &["/six-hundred", "/nine-nine-nine"]);
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("r.ndjson");
+    let recorder = Arc::new(bacaudit::record::Recorder::create(&rec).unwrap());
+    let opts = CrawlOptions {
+        keep_bodies: true,
+        ..fast(1)
+    };
+    let c = crate::support::crawl_live_with(
+        &r,
+        LiveOptions::default(),
+        opts,
+        recorder.clone(),
+        bacaudit::crawl::Stop::never(),
+    )
+    .await;
+    recorder.finish().unwrap();
+    for p in ["/six-hundred", "/nine-nine-nine"] {
+        assert_seed_finding(&c, &world.url(p), Unresolved, "server_error", None, 2);
+        let (_, l) = c.finding(&world.url(p));
+        assert!(l.detail.contains("invalid HTTP status"), "{}", l.detail);
+    }
+    assert_healthy(&c, &world);
+    let snapshot = Arc::new(bacaudit::source::Snapshot::load(&rec).unwrap());
+    let replay = crate::support::crawl_with(
+        &r,
+        Arc::new(bacaudit::source::SnapshotSource::new(snapshot)),
+        fast(1),
+        Arc::new(bacaudit::crawl::Quiet),
+        bacaudit::crawl::Stop::never(),
+    )
+    .await;
+    let ids =
+        |c: &Crawled| -> Vec<String> { c.analysis.findings.iter().map(|f| f.id.clone()).collect() };
+    assert_eq!(ids(&replay), ids(&c));
+}
+
+/// The status line is the answer: a 404 whose body cannot be read (a bad gzip stream, a
+/// connection cut mid-body) is still a 404, not a transient reset retried into `unresolved`.
+#[tokio::test]
+async fn a_failed_answer_with_a_broken_body_keeps_its_status() {
+    let world = World::start(|req: &Req| match req.target.as_str() {
+        "/gone-gzip" => Reply::Full {
+            status: 404,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("content-encoding".into(), "gzip".into()),
+            ],
+            body: Bytes::from_static(b"this is not gzip at all"),
+        },
+        _ => healthy(req),
+    })
+    .await;
+    let cut = crate::support::Hangup::replying(Some(
+        b"HTTP/1.1 410 Gone\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"gone\":",
+    ))
+    .await;
+    let r = Arc::new(
+        RulesBuilder::new()
+            .service("api", &world.uri, &["/gone-gzip", "/ok"])
+            .service("cut", &cut.uri, &["/gone-cut"])
+            .build(),
+    );
+    let c = crawl_live(&r, LiveOptions::default(), fast(2)).await;
+    assert_seed_finding(
+        &c,
+        &world.url("/gone-gzip"),
+        BrokenLink,
+        "not_found",
+        Some(404),
+        1,
+    );
+    assert_seed_finding(
+        &c,
+        &url(&cut.uri, "/gone-cut"),
+        BrokenLink,
+        "gone",
+        Some(410),
+        1,
+    );
+    assert_eq!(cut.accepted.load(Ordering::SeqCst), 1);
+    assert_healthy(&c, &world);
+}
+
 // ---------------------------------------------------------------------------------------------
 // One resource, many spellings
 

@@ -714,4 +714,25 @@ fn a_report_write_that_fails_partway_leaves_nothing() {
         "{:?}",
         names_in(dir.path())
     );
+
+    // `baseline -o` writes through the same kind of temporary file: none is left either.
+    let report = tempfile::tempdir().unwrap();
+    let input = report.path().join("report.json");
+    assert_eq!(audit_bac_talk(&[&input]).status.code(), Some(1));
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin("bacaudit"))
+        .arg("baseline")
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("baseline.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "{:?}",
+        names_in(dir.path())
+    );
 }

@@ -89,6 +89,15 @@ impl LiveSource {
             Err(e) => return self.failed(&e),
         };
         let status = resp.status().as_u16();
+        if !(100..=599).contains(&status) {
+            // RFC 9110 §15: an invalid status is handled as a 5xx. No status is kept, so a
+            // recording of it (`"error": "server_error"`) replays the same.
+            return Attempt::Failed {
+                reason: Reason::ServerError,
+                detail: format!("invalid HTTP status {status} (handled as a server error)"),
+                status: None,
+            };
+        }
         let mut headers: Vec<(String, String)> = Vec::new();
         for (name, value) in resp.headers() {
             let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -111,6 +120,12 @@ impl LiveSource {
                         break;
                     }
                     body.extend_from_slice(&c);
+                }
+                // A failed answer is its status line: a body that cannot be read (cut short,
+                // badly encoded) does not make a 404 a transient reset.
+                Err(_) if !(200..=299).contains(&status) => {
+                    body.clear();
+                    break;
                 }
                 Err(e) => return self.failed(&e),
             }

@@ -63,6 +63,23 @@ impl Reply {
         }
     }
 
+    /// The same answer with another status.
+    pub fn with_status(self, status: u16) -> Reply {
+        match self {
+            Reply::Full { headers, body, .. } => Reply::Full {
+                status,
+                headers,
+                body,
+            },
+            Reply::Stream { headers, body, .. } => Reply::Stream {
+                status,
+                headers,
+                body,
+            },
+            Reply::Close => Reply::Close,
+        }
+    }
+
     /// A status, no body.
     pub fn status(status: u16) -> Reply {
         Reply::Full {
