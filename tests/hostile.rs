@@ -456,6 +456,62 @@ async fn bodies_that_are_not_json_exist_without_links() {
     assert_healthy(&c, &world);
 }
 
+/// A UTF-8 byte order mark before the JSON (RFC 8259 lets parsers ignore it; some servers send
+/// it): the body is read. It was "not JSON", so the links of a referring resource went
+/// unseen, which could make its targets look like orphans.
+#[tokio::test]
+async fn json_after_a_byte_order_mark_is_read() {
+    let world = World::start(|req: &Req| match req.target.as_str() {
+        "/bom" => {
+            let mut b = vec![0xef, 0xbb, 0xbf];
+            b.extend_from_slice(format!("{{\"next\":\"{}/after-bom\"}}", req.base).as_bytes());
+            Reply::raw(200, "application/json; charset=utf-8", b)
+        }
+        "/after-bom" => Reply::json(&json!({})),
+        _ => healthy(req),
+    })
+    .await;
+    let c = crawl_live(&rules(&world, &["/bom"]), LiveOptions::default(), fast(0)).await;
+    assert_eq!(world.hits_of("/after-bom"), 1);
+    assert_healthy(&c, &world);
+}
+
+/// A redirect's body is never read: one that never ends is followed at once, not after the
+/// whole-request timeout.
+#[tokio::test]
+async fn a_redirect_with_an_endless_body_is_followed_at_once() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let s = sent.clone();
+    let world = World::start(move |req: &Req| match req.target.as_str() {
+        "/moved" => Reply::Stream {
+            status: 302,
+            headers: vec![("location".into(), "/here".into())],
+            body: endless(
+                Bytes::from_static(b"."),
+                Duration::from_millis(100),
+                s.clone(),
+            ),
+        },
+        "/here" => Reply::json(&json!({})),
+        _ => healthy(req),
+    })
+    .await;
+    let live = LiveOptions {
+        timeout: Duration::from_secs(5),
+        ..LiveOptions::default()
+    };
+    let started = Instant::now();
+    let c = crawl_live(&rules(&world, &["/moved"]), live, fast(0)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(c.outcome(&world.url("/moved")).is_ok());
+    assert_eq!(world.hits_of("/here"), 1);
+    assert_healthy(&c, &world);
+}
+
 /// serde_json stops at 128 levels: a body nested deeper is not JSON (no links, no stack
 /// overflow); one under the limit is read to its deepest link.
 #[tokio::test]

@@ -245,7 +245,11 @@ pub async fn crawl<S: Source>(
     st.g
 }
 
+/// The JSON of a body, if it is JSON. A UTF-8 byte order mark before it is skipped (RFC 8259
+/// lets parsers ignore one, and some servers send it): taking such a body for "not JSON" would
+/// hide a referring resource's links and make their targets look like orphans.
 fn parse_body(body: &[u8]) -> Option<serde_json::Value> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
     if body.is_empty() {
         return None;
     }

@@ -109,6 +109,16 @@ impl LiveSource {
                 None => headers.push((name.as_str().to_string(), v)),
             }
         }
+        if (300..=399).contains(&status) {
+            // The crawler follows a redirect by its Location and never reads its body: do not
+            // wait for one (it may never end).
+            return Attempt::Answer(Response {
+                status,
+                headers,
+                body: Bytes::new(),
+                truncated: false,
+            });
+        }
         let mut body = BytesMut::new();
         let mut truncated = false;
         let mut stream = resp.bytes_stream();
