@@ -135,6 +135,46 @@ async fn endless_pagination_is_cut_by_max_depth() {
     assert_healthy(&c, &world);
 }
 
+/// The real binary on the trap, bounded by the flag: exit 3 (inconclusive), the warning in
+/// the report, and the cut service named.
+#[tokio::test]
+async fn a_trap_cut_by_the_cli_bound_is_inconclusive() {
+    let world = World::start(pagination_trap).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("trap.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "[services.trap]\nbase_url = \"{}/\"\nseeds = [\"/list?page=1\"]\n",
+            world.uri
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let mut cmd = assert_cmd::Command::cargo_bin("bacaudit").unwrap();
+    cmd.arg("crawl")
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--report")
+        .arg(&report)
+        .args(["--max-resources", "30", "-q"])
+        .timeout(Duration::from_secs(60));
+    // Off the runtime's thread: the world answers on it.
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(world.requests(), 30);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("--max-resources") && warnings.contains("trap"),
+        "{warnings}"
+    );
+    assert_eq!(report["complete"], true);
+}
+
 /// Each item lists a hundred new items and a hundred new outside URLs. Bounding fetches alone
 /// would still keep every URL ever seen (here 200 per fetch): the crawl keeps at most
 /// `max_resources` of each.
