@@ -190,10 +190,13 @@ pub struct LimitArgs {
     /// Retries of a transient failure (timeouts, 429, 5xx).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
-    /// Stop fetching new URLs after this many.
+    /// Fetch at most this many URLs (and keep at most this many): links to further new URLs
+    /// are cut, with a warning [default: 1000000 for crawl, so a world that makes up URLs
+    /// forever still ends; none for audit, a snapshot is finite].
     #[arg(long, value_name = "N")]
     pub max_resources: Option<usize>,
-    /// Do not fetch URLs more than this many links away from a seed.
+    /// Do not fetch URLs more than this many links away from a seed [default: none; each page
+    /// of a paginated list is one link deeper].
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
 }
@@ -205,8 +208,12 @@ pub struct CrawlCmd {
     #[command(flatten)]
     pub limits: LimitArgs,
     /// Record every fetch's final outcome as a snapshot (NDJSON), streaming.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     pub record: Option<PathBuf>,
+    /// Continue a crawl whose `--record FILE` was interrupted: what FILE holds is replayed (no
+    /// request), the rest is fetched live and appended to FILE (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
     /// Seconds before a request times out.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
@@ -243,6 +250,17 @@ pub struct ServeCmd {
     /// resource from the pages that list it).
     #[arg(long)]
     pub writable: bool,
+    /// Fail each request at random with this probability (0 to 1): a 503 or a connection
+    /// closed unanswered, at most --chaos-max times per URL, never a recorded 503, timeout or
+    /// reset (soak tests: a crawler retrying more than --chaos-max times finds the true world).
+    #[arg(long, value_name = "P")]
+    pub chaos: Option<f64>,
+    /// The seed of --chaos: the same seed fails the same requests [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub chaos_seed: u64,
+    /// Failures at most per URL with --chaos [default: 3].
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub chaos_max: u32,
     /// No `serving …` lines; only errors.
     #[arg(short, long)]
     pub quiet: bool,

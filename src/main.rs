@@ -143,9 +143,11 @@ async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<(i32
                 max_body: c.max_body,
             };
             let stop = stop_on_signals(progress.clone());
-            run::crawl(&opts, live, c.record.as_deref(), progress, stop)
-                .await
-                .map(output)
+            match &c.resume {
+                Some(recording) => run::resume(&opts, live, recording, progress, stop).await,
+                None => run::crawl(&opts, live, c.record.as_deref(), progress, stop).await,
+            }
+            .map(output)
         }
         cli::Command::Apply(a) => {
             let out = bacaudit::apply::apply(&bacaudit::apply::ApplyOptions {
@@ -221,6 +223,11 @@ async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
     let opts = ServeOptions {
         hold: seconds("--hold", s.hold)?,
         writable: s.writable,
+        chaos: s.chaos.map(|probability| serve::Chaos {
+            probability,
+            seed: s.chaos_seed,
+            max_failures: s.chaos_max,
+        }),
         ..ServeOptions::default()
     };
     let rules = bacaudit::rules::load(&s.rules)?;
@@ -231,7 +238,11 @@ async fn serve(s: cli::ServeCmd) -> Result<i32, Error> {
         print_stdout(&handle.banner());
     }
     interrupted.await;
+    let injected = handle.chaos_injected();
     handle.shutdown().await;
+    if s.chaos.is_some() && !s.quiet {
+        print_stdout(&format!("chaos: {injected} requests failed on purpose\n"));
+    }
     Ok(exit::OK)
 }
 

@@ -158,6 +158,7 @@ mod tests {
             url,
             outcome,
             response: None,
+            redirect: None,
             body: None,
         }
     }

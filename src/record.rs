@@ -1,14 +1,19 @@
 //! `--record`: every fetch's final outcome written as a snapshot line as the crawl goes, so an
-//! interrupted crawl still leaves a valid snapshot.
+//! interrupted crawl still leaves a valid snapshot; `--resume` appends to such a recording.
+//!
+//! Each line is written whole and flushed before the next, so a crawl killed at any point
+//! leaves complete lines and at most one cut last line (which loading ignores, and resuming
+//! cuts off before appending).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Map, Value};
 
 use crate::crawl::{FetchEvent, Observer};
+use crate::source::Snapshot;
 
 /// Response headers worth recording (and safe: no cookies, no echoed credentials).
 const KEPT_HEADERS: &[&str] = &[
@@ -24,6 +29,8 @@ const KEPT_HEADERS: &[&str] = &[
 pub struct Recorder {
     path: PathBuf,
     out: Mutex<RecorderState>,
+    /// The recording being resumed: its URLs are replayed, not recorded again.
+    resumed: Option<Arc<Snapshot>>,
 }
 
 struct RecorderState {
@@ -40,6 +47,38 @@ impl Recorder {
                 file: BufWriter::new(File::create(path)?),
                 error: None,
             }),
+            resumed: None,
+        })
+    }
+
+    /// Appends to the recording `recorded` was loaded from (creating it if need be): its cut
+    /// last line, if any, is cut off first, and a last line without its newline gets one. The
+    /// URLs it holds are not recorded again (a resumed crawl replays them).
+    pub fn resume(path: &Path, recorded: Arc<Snapshot>) -> std::io::Result<Recorder> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)?;
+        if let Some(cut) = recorded.cut.iter().find(|c| c.path == path) {
+            file.set_len(cut.offset as u64)?;
+        }
+        let len = file.metadata()?.len();
+        if len > 0 {
+            let mut last = [0u8];
+            file.seek(SeekFrom::Start(len - 1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+            }
+        }
+        Ok(Recorder {
+            path: path.to_path_buf(),
+            out: Mutex::new(RecorderState {
+                file: BufWriter::new(file),
+                error: None,
+            }),
+            resumed: Some(recorded),
         })
     }
 
@@ -52,7 +91,27 @@ impl Recorder {
         st.file.flush().map_err(|e| (self.path.clone(), e))
     }
 
-    /// The snapshot line for one final outcome.
+    /// The snapshot lines for one final outcome: one, or for a 2xx answer that came through
+    /// redirects, the redirect (straight to the URL that answered) and that URL's answer, so a
+    /// replay follows it and reads the body at the URL it came from (relative links resolve
+    /// the same, links belong to the same resource).
+    pub fn lines(event: &FetchEvent<'_>) -> Vec<Value> {
+        match event.redirect {
+            Some((status, to)) if event.outcome.is_ok() => {
+                let redirect =
+                    json!({"url": event.url, "status": status, "headers": {"location": to}});
+                let answer = Recorder::line(&FetchEvent {
+                    url: to,
+                    redirect: None,
+                    ..*event
+                });
+                vec![redirect, answer]
+            }
+            _ => vec![Recorder::line(event)],
+        }
+    }
+
+    /// The snapshot line for one final outcome (redirects not shown: see [`Recorder::lines`]).
     pub fn line(event: &FetchEvent<'_>) -> Value {
         let mut m = Map::new();
         m.insert("url".into(), json!(event.url));
@@ -87,16 +146,27 @@ impl Recorder {
 
 impl Observer for Recorder {
     fn fetched(&self, event: &FetchEvent<'_>) {
-        let line = Recorder::line(event);
+        if self
+            .resumed
+            .as_ref()
+            .is_some_and(|r| r.entries.contains_key(event.url))
+        {
+            return;
+        }
+        let lines = Recorder::lines(event);
         let mut st = self.out.lock().expect("recorder lock");
         if st.error.is_some() {
             return;
         }
-        let res = serde_json::to_writer(&mut st.file, &line)
-            .map_err(std::io::Error::from)
-            .and_then(|()| st.file.write_all(b"\n"))
-            .and_then(|()| st.file.flush());
-        if let Err(e) = res {
+        let mut res = Ok(());
+        for line in &lines {
+            res = res
+                .and_then(|()| {
+                    serde_json::to_writer(&mut st.file, line).map_err(std::io::Error::from)
+                })
+                .and_then(|()| st.file.write_all(b"\n"));
+        }
+        if let Err(e) = res.and_then(|()| st.file.flush()) {
             st.error = Some(e);
         }
     }

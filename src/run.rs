@@ -14,7 +14,9 @@ use crate::graph::Graph;
 use crate::record::Recorder;
 use crate::report::{self, Format, Origin, Report};
 use crate::rules::{self, Rules};
-use crate::source::{IndexSource, LiveOptions, LiveSource, Recorded, Snapshot, SnapshotIndex};
+use crate::source::{
+    IndexSource, LiveOptions, LiveSource, Recorded, ResumeSource, Snapshot, SnapshotIndex,
+};
 use crate::{analyze, plan};
 
 /// Options every auditing command shares.
@@ -133,6 +135,18 @@ pub async fn audit(
     )
 }
 
+/// The most URLs a live crawl fetches unless told otherwise (`--max-resources`): a world that
+/// makes up URLs forever (a pagination or id trap) still ends. An audit needs no default: a
+/// snapshot is finite.
+pub const LIVE_MAX_RESOURCES: usize = 1_000_000;
+
+/// The crawl options of a live crawl: `max_resources` defaults to [`LIVE_MAX_RESOURCES`].
+pub fn live_crawl_options(opts: &CrawlOptions) -> CrawlOptions {
+    let mut o = opts.clone();
+    o.max_resources.get_or_insert(LIVE_MAX_RESOURCES);
+    o
+}
+
 /// `bacaudit crawl`: the pipeline over the live services, optionally recording every fetch.
 pub async fn crawl(
     opts: &CommonOptions,
@@ -152,7 +166,64 @@ pub async fn crawl(
         })?)),
         None => None,
     };
-    let mut crawl_opts = opts.crawl.clone();
+    crawl_with(source, recorder, &prepared, opts, observer, stop).await
+}
+
+/// `bacaudit crawl --resume FILE`: continues the crawl a recording was interrupted in. URLs the
+/// recording holds are replayed from it (no request, no backoff); every other URL is fetched
+/// live and appended to it. A cut last line is cut off and its URL fetched again; a missing
+/// file starts an empty recording.
+pub async fn resume(
+    opts: &CommonOptions,
+    live: LiveOptions,
+    recording: &Path,
+    observer: Arc<dyn Observer>,
+    stop: Stop,
+) -> Result<RunOutput, Error> {
+    let prepared = prepare(opts)?;
+    let recorded = match std::fs::metadata(recording) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Snapshot {
+            path: recording.to_path_buf(),
+            ..Snapshot::default()
+        },
+        Ok(m) if m.is_dir() => {
+            return Err(Error::Usage(format!(
+                "{}: --resume takes the recording file of one crawl, not a folder",
+                recording.display()
+            )))
+        }
+        _ => Snapshot::load(recording)?,
+    };
+    let recorded = Arc::new(recorded);
+    let live = LiveSource::new(prepared.rules.clone(), live)?;
+    let source = Arc::new(ResumeSource::new(recorded.clone(), live));
+    let recorder = Recorder::resume(recording, recorded).map_err(|e| {
+        Error::Other(format!(
+            "{}: cannot append to the recording: {e}",
+            recording.display()
+        ))
+    })?;
+    crawl_with(
+        source,
+        Some(Arc::new(recorder)),
+        &prepared,
+        opts,
+        observer,
+        stop,
+    )
+    .await
+}
+
+/// A live crawl through `source`, recording to `recorder`, then the rest of the pipeline.
+async fn crawl_with<S: crate::source::Source>(
+    source: Arc<S>,
+    recorder: Option<Arc<Recorder>>,
+    prepared: &Prepared,
+    opts: &CommonOptions,
+    observer: Arc<dyn Observer>,
+    stop: Stop,
+) -> Result<RunOutput, Error> {
+    let mut crawl_opts = live_crawl_options(&opts.crawl);
     let observer: Arc<dyn Observer> = match &recorder {
         Some(r) => {
             crawl_opts.keep_bodies = true;
@@ -161,7 +232,7 @@ pub async fn crawl(
         None => observer,
     };
     let graph = crawl::crawl(prepared.rules.clone(), source, crawl_opts, observer, stop).await;
-    let out = finish(graph, &prepared, opts, &Origin::Crawl)?;
+    let out = finish(graph, prepared, opts, &Origin::Crawl)?;
     if let Some(r) = recorder {
         r.finish().map_err(|(path, e)| {
             Error::Other(format!(
@@ -211,13 +282,75 @@ pub fn finish_with(
         prepared.previous.as_ref(),
         &opts.explain,
     );
-    for path in &opts.reports {
-        report::write_file(path, &report)?;
-    }
+    write_reports(&opts.reports, &report)?;
     let verdict = gate::judge(&report, &prepared.gate);
     Ok(RunOutput {
         exit_code: verdict.exit_code,
         stdout: report::render(&report, opts.format),
         report,
     })
+}
+
+/// Writes every report file, or none: each is rendered into a temporary file beside it first,
+/// and only when all are written are they renamed into place. A failure (a missing folder, a
+/// full disk) removes the temporary files and leaves the previous reports as they were.
+fn write_reports(paths: &[PathBuf], report: &Report) -> Result<(), Error> {
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let unstage = |staged: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (i, path) in paths.iter().enumerate() {
+        let format = Format::from_path(path)
+            .ok_or_else(|| ReportError::UnknownFormat { path: path.clone() })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = dir.join(format!(".{name}.tmp-{}-{i}", std::process::id()));
+        let written = std::fs::write(&tmp, report::render(report, format));
+        if let Err(source) = written {
+            let _ = std::fs::remove_file(&tmp);
+            unstage(&staged);
+            return Err(ReportError::Write {
+                path: path.clone(),
+                source,
+            }
+            .into());
+        }
+        staged.push((tmp, path.clone()));
+    }
+    for (k, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(source) = std::fs::rename(tmp, path) {
+            unstage(&staged[k..]);
+            return Err(ReportError::Write {
+                path: path.clone(),
+                source,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_crawl_is_bounded_by_default_and_a_given_bound_wins() {
+        let default = live_crawl_options(&CrawlOptions::default());
+        assert_eq!(default.max_resources, Some(LIVE_MAX_RESOURCES));
+        assert_eq!(default.max_depth, None);
+        let given = live_crawl_options(&CrawlOptions {
+            max_resources: Some(7),
+            ..CrawlOptions::default()
+        });
+        assert_eq!(given.max_resources, Some(7));
+    }
 }

@@ -1,9 +1,12 @@
 //! The one integration-test binary (`autotests = false`): one link step on two cores.
 
 mod apply;
+mod catalogue;
 mod cli;
 mod explain;
+mod hostile;
 mod live;
 mod reports;
+mod resume;
 mod serve;
 mod support;

@@ -139,6 +139,8 @@ pub fn classify_status(status: u16) -> Verdict {
         // Every 5xx is "try again": a restored service may still be starting. Never claim
         // data loss on a server error.
         500..=599 => Verdict::Failed(Reason::ServerError),
+        // Outside 100-599 a status is invalid, to be handled as a 5xx (RFC 9110 §15).
+        600.. => Verdict::Failed(Reason::ServerError),
         // Other 1xx/3xx answers carry no resource: treat like other client errors.
         _ => Verdict::Failed(Reason::ClientError),
     }
@@ -216,6 +218,8 @@ mod tests {
             assert_eq!(classify_status(s), Verdict::Failed(Reason::ServerError));
         }
         assert_eq!(classify_status(400), Verdict::Failed(Reason::ClientError));
+        assert_eq!(classify_status(600), Verdict::Failed(Reason::ServerError));
+        assert_eq!(classify_status(999), Verdict::Failed(Reason::ServerError));
         assert_eq!(classify_status(422), Verdict::Failed(Reason::ClientError));
         assert_eq!(Reason::NotFound.class(), Class::Permanent);
         assert_eq!(Reason::RateLimited.class(), Class::Transient);

@@ -22,7 +22,9 @@ pub struct CrawlOptions {
     /// Requests in flight at once, over all services.
     pub concurrency: usize,
     pub retry: RetryPolicy,
-    /// Stop fetching new URLs after this many.
+    /// Stop fetching new URLs after this many. It also bounds memory: once the crawl holds this
+    /// many in-scope URLs (and as many out-of-scope ones), links to further new URLs are cut
+    /// rather than kept (seeds excepted).
     pub max_resources: Option<usize>,
     /// Do not fetch URLs more than this many links away from a seed.
     pub max_depth: Option<u32>,
@@ -51,6 +53,9 @@ pub struct FetchEvent<'a> {
     pub outcome: &'a Outcome,
     /// The last answer, when there was one.
     pub response: Option<&'a Response>,
+    /// For an answer that came through redirects: the first redirect's status and the URL the
+    /// answer came from.
+    pub redirect: Option<(u16, &'a str)>,
     /// The parsed JSON body (only with `keep_bodies`).
     pub body: Option<&'a serde_json::Value>,
 }
@@ -171,6 +176,8 @@ async fn crawl_loop<S: Source>(
             .collect(),
         consecutive: vec![0; n],
         dispatched: 0,
+        in_scope_nodes: 0,
+        out_of_scope_nodes: 0,
         opts: opts.clone(),
         observer: observer.clone(),
         rules: rules.clone(),
@@ -181,6 +188,7 @@ async fn crawl_loop<S: Source>(
             st.g.nodes[id as usize].kind = rules.kind_of(seed).map(|(k, _)| k);
             st.g.seeds.push(id);
             if new {
+                st.in_scope_nodes += 1;
                 st.enqueue(id);
             }
         }
@@ -255,7 +263,11 @@ async fn crawl_loop<S: Source>(
     st.g
 }
 
+/// The JSON of a body, if it is JSON. A UTF-8 byte order mark before it is skipped (RFC 8259
+/// lets parsers ignore one, and some servers send it): taking such a body for "not JSON" would
+/// hide a referring resource's links and make their targets look like orphans.
 fn parse_body(body: &[u8]) -> Option<serde_json::Value> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
     if body.is_empty() {
         return None;
     }
@@ -269,6 +281,9 @@ struct State {
     limits: Vec<usize>,
     consecutive: Vec<u32>,
     dispatched: usize,
+    /// URLs held, for the `max_resources` bound on memory (seeds included).
+    in_scope_nodes: usize,
+    out_of_scope_nodes: usize,
     opts: CrawlOptions,
     observer: Arc<dyn Observer>,
     rules: Arc<Rules>,
@@ -339,6 +354,7 @@ impl State {
             url: self.g.url(id),
             outcome: &outcome,
             response: None,
+            redirect: None,
             body: None,
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
@@ -363,6 +379,7 @@ impl State {
             url: self.g.url(id),
             outcome: &outcome,
             response: None,
+            redirect: None,
             body: None,
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
@@ -385,6 +402,9 @@ impl State {
             url: self.g.url(id),
             outcome: &fetched.outcome,
             response: fetched.response.as_ref(),
+            redirect: fetched
+                .redirect
+                .map(|status| (status, fetched.final_url.as_str())),
             body: body.as_ref(),
         });
 
@@ -416,8 +436,12 @@ impl State {
         let Some(ex) = extracted else { return };
         let before = self.g.len();
         for link in &ex.links {
-            let source = self.node_for(&link.source, depth);
-            let target = self.node_for(&link.target, depth + 1);
+            let (Some(source), Some(target)) = (
+                self.node_for(&link.source, depth),
+                self.node_for(&link.target, depth + 1),
+            ) else {
+                continue;
+            };
             let pointer = self.g.intern_pointer(&link.pointer);
             self.g.edges.push(Edge {
                 source,
@@ -427,8 +451,21 @@ impl State {
             });
         }
         for link in &ex.out_of_scope {
-            let source = self.node_for(&link.source, depth);
-            let (target, _) = self.g.intern(link.target.as_str(), None, depth + 1);
+            let Some(source) = self.node_for(&link.source, depth) else {
+                continue;
+            };
+            let target = match self.g.id(link.target.as_str()) {
+                Some(target) => target,
+                None if self.room(false) => {
+                    self.out_of_scope_nodes += 1;
+                    self.g.intern(link.target.as_str(), None, depth + 1).0
+                }
+                None => {
+                    // A page of ever-new outside URLs: counted up to the bound, then cut.
+                    self.g.cut_services[s] = true;
+                    continue;
+                }
+            };
             let pointer = self.g.intern_pointer(&link.pointer);
             self.g.out_of_scope.push(Edge {
                 source,
@@ -442,32 +479,45 @@ impl State {
         }
     }
 
+    /// Whether one more new URL may be kept: fewer than `max_resources` in-scope URLs (or
+    /// out-of-scope ones) are held. This bounds a crawl's memory on a world of ever-new URLs
+    /// (a trap), where bounding fetches alone would still keep every link ever seen.
+    fn room(&self, in_scope: bool) -> bool {
+        let held = if in_scope {
+            self.in_scope_nodes
+        } else {
+            self.out_of_scope_nodes
+        };
+        self.opts.max_resources.is_none_or(|max| held < max)
+    }
+
     /// The node for a URL found in a response, queued for fetching when it is new (or was cut
-    /// by depth and is now reachable at a smaller depth).
-    fn node_for(&mut self, url: &Url, depth: u32) -> NodeId {
+    /// by depth and is now reachable at a smaller depth). `None` for a new URL past the
+    /// `max_resources` bound: it is cut, and its links are not kept.
+    fn node_for(&mut self, url: &Url, depth: u32) -> Option<NodeId> {
         // Most links point at URLs already seen: match the rules only for new ones.
-        let (id, new) = self.g.intern(url.as_str(), None, depth);
-        if new {
-            let service = self.rules.service_of(url);
+        if let Some(id) = self.g.id(url.as_str()) {
             let node = &mut self.g.nodes[id as usize];
-            node.service = service;
-            if service.is_some() {
-                node.kind = self.rules.kind_of(url).map(|(k, _)| k);
-                self.enqueue(id);
+            if node.service.is_some() && node.state == NodeState::Cut && depth < node.depth {
+                node.depth = depth;
+                if self.opts.max_depth.is_none_or(|d| depth <= d) {
+                    node.state = NodeState::Pending;
+                    self.enqueue(id);
+                }
             }
-            return id;
+            return Some(id);
         }
-        let node = &mut self.g.nodes[id as usize];
-        if node.service.is_none() {
-            return id;
+        let Some(s) = self.rules.service_of(url) else {
+            return Some(self.g.intern(url.as_str(), None, depth).0);
+        };
+        if !self.room(true) {
+            self.g.cut_services[s as usize] = true;
+            return None;
         }
-        if node.state == NodeState::Cut && depth < node.depth {
-            node.depth = depth;
-            if self.opts.max_depth.is_none_or(|d| depth <= d) {
-                node.state = NodeState::Pending;
-                self.enqueue(id);
-            }
-        }
-        id
+        self.in_scope_nodes += 1;
+        let (id, _) = self.g.intern(url.as_str(), Some(s), depth);
+        self.g.nodes[id as usize].kind = self.rules.kind_of(url).map(|(k, _)| k);
+        self.enqueue(id);
+        Some(id)
     }
 }

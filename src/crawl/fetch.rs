@@ -24,6 +24,8 @@ pub(crate) struct Fetched {
     pub response: Option<Response>,
     /// The URL the last answer came from (after redirects).
     pub final_url: Url,
+    /// The status of the first redirect, when the last answer came from another URL.
+    pub redirect: Option<u16>,
     /// Requests made, per service (redirect hops may cross services).
     pub requests: Vec<(ServiceId, u32)>,
     /// Not requested: a replayed `service_unavailable`.
@@ -39,8 +41,11 @@ pub(crate) struct Fetcher<S> {
 }
 
 enum Hop {
-    Answer(Response, Url),
-    Failed(Reason, String, Option<u16>),
+    /// The last answer, the URL it came from, and the first redirect's status (if any).
+    Answer(Response, Url, Option<u16>),
+    /// No usable answer: the reason, the detail, the status it followed, and the URL of the
+    /// request that failed.
+    Failed(Reason, String, Option<u16>, Url),
 }
 
 impl<S: Source> Fetcher<S> {
@@ -52,7 +57,7 @@ impl<S: Source> Fetcher<S> {
             attempts += 1;
             let hop = self.follow(url, &mut requests).await;
             let (reason, detail, status, retry_after, response, final_url) = match hop {
-                Hop::Answer(resp, final_url) => match classify_status(resp.status) {
+                Hop::Answer(resp, final_url, redirect) => match classify_status(resp.status) {
                     Verdict::Ok if resp.truncated => {
                         let detail = format!(
                             "{} answered with a body over the size cap; it was cut and not read",
@@ -76,6 +81,7 @@ impl<S: Source> Fetcher<S> {
                             },
                             response: Some(resp),
                             final_url,
+                            redirect,
                             requests,
                             skipped: false,
                         }
@@ -95,7 +101,7 @@ impl<S: Source> Fetcher<S> {
                         )
                     }
                 },
-                Hop::Failed(Reason::ServiceUnavailable, detail, _) if attempts == 1 => {
+                Hop::Failed(Reason::ServiceUnavailable, detail, _, _) if attempts == 1 => {
                     return Fetched {
                         outcome: Outcome {
                             status: None,
@@ -108,18 +114,19 @@ impl<S: Source> Fetcher<S> {
                         },
                         response: None,
                         final_url: url.clone(),
+                        redirect: None,
                         requests,
                         skipped: true,
                     }
                 }
-                Hop::Failed(reason, detail, status) => {
-                    (reason, detail, status, None, None, url.clone())
-                }
+                Hop::Failed(reason, detail, status, at) => (reason, detail, status, None, None, at),
             };
             let class = reason.class();
             if class == Class::Transient && attempts <= self.policy.retries {
                 let delay = self.policy.delay(attempts, retry_after);
-                if self.source.sleeps() && !delay.is_zero() {
+                // Whether to wait is up to the source that gave the failing answer: a replayed
+                // one answers the same at once, a live one may recover.
+                if self.source.sleeps_for(&final_url) && !delay.is_zero() {
                     self.observer.retrying(1);
                     tokio::time::sleep(delay).await;
                     self.observer.retrying(-1);
@@ -143,6 +150,7 @@ impl<S: Source> Fetcher<S> {
                 },
                 response,
                 final_url,
+                redirect: None,
                 requests,
                 skipped: false,
             };
@@ -153,6 +161,7 @@ impl<S: Source> Fetcher<S> {
     async fn follow(&self, url: &Url, requests: &mut Vec<(ServiceId, u32)>) -> Hop {
         let mut current = url.clone();
         let mut redirects = 0usize;
+        let mut first_redirect = None;
         loop {
             let Some(service) = self.rules.service_of(&current) else {
                 // Callers only pass in-scope URLs, and redirects are checked below.
@@ -160,6 +169,7 @@ impl<S: Source> Fetcher<S> {
                     Reason::RedirectOutOfScope,
                     format!("{current} is outside every declared service"),
                     None,
+                    current,
                 );
             };
             if let Some(p) = &self.pacers[service as usize] {
@@ -174,24 +184,37 @@ impl<S: Source> Fetcher<S> {
                     reason,
                     detail,
                     status,
-                } => return Hop::Failed(reason, detail, status),
+                } => return Hop::Failed(reason, detail, status, current),
                 Attempt::Answer(resp) => resp,
             };
             if classify_status(resp.status) != Verdict::Redirect {
-                return Hop::Answer(resp, current);
+                return Hop::Answer(resp, current, first_redirect);
             }
-            let Some(next) = resp
-                .header("location")
-                .and_then(|loc| canon::resolve(&current, loc))
-            else {
-                return Hop::Failed(
-                    Reason::ClientError,
-                    format!(
-                        "{} without a usable Location header",
-                        status_text(resp.status)
+            let location = resp.header("location").map(str::trim).unwrap_or_default();
+            let Some(next) = canon::resolve(&current, location) else {
+                // A location in another scheme (`file:`, `ftp:`, `data:`) leaves every
+                // declared service: the resource may well exist, so it is not a broken link.
+                let scheme = (!location.is_empty())
+                    .then(|| current.join(location).ok())
+                    .flatten()
+                    .map(|u| u.scheme().to_string());
+                let (reason, detail) = match scheme {
+                    Some(scheme) => (
+                        Reason::RedirectOutOfScope,
+                        format!(
+                            "{} redirects to a {scheme}: URL, outside every declared service (not followed)",
+                            status_text(resp.status)
+                        ),
                     ),
-                    Some(resp.status),
-                );
+                    None => (
+                        Reason::ClientError,
+                        format!(
+                            "{} without a usable Location header",
+                            status_text(resp.status)
+                        ),
+                    ),
+                };
+                return Hop::Failed(reason, detail, Some(resp.status), current);
             };
             if self.rules.service_of(&next).is_none() {
                 return Hop::Failed(
@@ -201,6 +224,7 @@ impl<S: Source> Fetcher<S> {
                         status_text(resp.status)
                     ),
                     Some(resp.status),
+                    current,
                 );
             }
             if redirects == MAX_REDIRECTS {
@@ -208,9 +232,11 @@ impl<S: Source> Fetcher<S> {
                     Reason::TooManyRedirects,
                     format!("more than {MAX_REDIRECTS} redirects (last to {next})"),
                     Some(resp.status),
+                    current,
                 );
             }
             redirects += 1;
+            first_redirect.get_or_insert(resp.status);
             current = next;
         }
     }

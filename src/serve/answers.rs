@@ -1,9 +1,10 @@
 //! What the served world answers: every snapshot entry turned once, at start, into a ready
 //! HTTP answer (status, headers, body, rebased) or a simulated failure (hold, close); plus the
-//! seeded choice of flaky URLs.
+//! seeded choice of flaky URLs and of the requests chaos fails.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,6 +27,71 @@ pub struct Flaky {
     pub fraction: f64,
     /// Chooses the URLs: the same seed always picks the same URLs.
     pub seed: u64,
+}
+
+/// Any request may fail at random: each answers 503 or closes its connection unanswered with
+/// `probability`, at most `max_failures` times per URL, so a crawler that retries that often
+/// always gets through and ends with the world's true findings. Only requests whose recorded
+/// answer is itself final are failed (not a recorded 503, timeout or reset). Seeded: the n-th
+/// request for a URL fails or not whatever the order requests arrive in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chaos {
+    /// The chance that one request fails, in `0.0..=1.0`.
+    pub probability: f64,
+    pub seed: u64,
+    /// Failures at most per URL.
+    pub max_failures: u32,
+}
+
+/// How chaos fails a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strike {
+    /// Answer 503.
+    Unavailable,
+    /// Close the connection without an answer.
+    Close,
+}
+
+/// Chaos as it goes: requests and failures so far per URL, failures in all.
+#[derive(Debug)]
+pub(crate) struct ChaosState {
+    chaos: Chaos,
+    per_url: Mutex<HashMap<String, (u32, u32)>>,
+    injected: AtomicU64,
+}
+
+impl ChaosState {
+    pub fn new(chaos: Chaos) -> ChaosState {
+        ChaosState {
+            chaos,
+            per_url: Mutex::default(),
+            injected: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether (and how) this request for `url` fails.
+    pub fn strike(&self, url: &str) -> Option<Strike> {
+        let mut per_url = self.per_url.lock().expect("chaos lock");
+        let (requests, failures) = per_url.entry(url.to_string()).or_default();
+        let n = *requests;
+        *requests += 1;
+        let c = &self.chaos;
+        if *failures >= c.max_failures || unit(c.seed, url, u64::from(n)) >= c.probability {
+            return None;
+        }
+        *failures += 1;
+        self.injected.fetch_add(1, Ordering::Relaxed);
+        Some(if unit(!c.seed, url, u64::from(n)) < 0.5 {
+            Strike::Unavailable
+        } else {
+            Strike::Close
+        })
+    }
+
+    /// Requests failed so far.
+    pub fn injected(&self) -> u64 {
+        self.injected.load(Ordering::Relaxed)
+    }
 }
 
 /// How one URL is answered.
@@ -232,10 +298,20 @@ fn picked(flaky: &Flaky, url: &str) -> bool {
     if flaky.fraction >= 1.0 {
         return true;
     }
-    // FNV-1a over the seed and the URL, then a splitmix64 finish: stable across Rust versions
-    // and platforms (std's hasher is not promised to be).
+    unit(flaky.seed, url, 0) < flaky.fraction
+}
+
+/// A number in `[0, 1)` fixed by (seed, url, n): FNV-1a over them, then a splitmix64 finish,
+/// stable across Rust versions and platforms (std's hasher is not promised to be).
+fn unit(seed: u64, url: &str, n: u64) -> f64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in flaky.seed.to_le_bytes().iter().chain(url.as_bytes()) {
+    let extra = if n == 0 { None } else { Some(n.to_le_bytes()) };
+    for b in seed
+        .to_le_bytes()
+        .iter()
+        .chain(url.as_bytes())
+        .chain(extra.iter().flatten())
+    {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -243,7 +319,7 @@ fn picked(flaky: &Flaky, url: &str) -> bool {
     h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^= h >> 31;
     // The top 53 bits as a uniform number in [0, 1).
-    ((h >> 11) as f64 / (1u64 << 53) as f64) < flaky.fraction
+    (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -320,5 +396,39 @@ mod tests {
         assert_eq!(reply("http://h/u").status, 503);
         assert_eq!(reply("http://h/big").status, 200);
         assert_eq!(reply("http://h/loop").status, 500);
+    }
+
+    #[test]
+    fn chaos_is_seeded_bounded_per_url_and_near_its_probability() {
+        let chaos = |seed| Chaos {
+            probability: 0.2,
+            seed,
+            max_failures: 3,
+        };
+        let urls: Vec<String> = (0..500).map(|i| format!("http://h/p/{i}")).collect();
+        let run = |seed| {
+            let st = ChaosState::new(chaos(seed));
+            let strikes: Vec<Option<Strike>> = urls
+                .iter()
+                .flat_map(|u| (0..10).map(|_| st.strike(u)).collect::<Vec<_>>())
+                .collect();
+            (strikes, st.injected())
+        };
+        let (a, injected) = run(7);
+        assert_eq!(a, run(7).0, "same seed, same failures");
+        assert_ne!(a, run(8).0, "another seed, other failures");
+        // About 20 % of the first requests fail; no URL more than 3 times.
+        let first = a.iter().step_by(10).filter(|s| s.is_some()).count();
+        assert!((60..140).contains(&first), "{first} of 500");
+        for per_url in a.chunks(10) {
+            assert!(per_url.iter().filter(|s| s.is_some()).count() <= 3);
+        }
+        assert_eq!(injected as usize, a.iter().filter(|s| s.is_some()).count());
+        assert!(a.contains(&Some(Strike::Close)) && a.contains(&Some(Strike::Unavailable)));
+        let never = ChaosState::new(Chaos {
+            probability: 0.0,
+            ..chaos(1)
+        });
+        assert!((0..100).all(|_| never.strike("http://h/x").is_none()));
     }
 }

@@ -5,13 +5,14 @@
 //! status answers with its recorded headers and body; a recorded `timeout` holds the request
 //! unanswered, `connection_reset` / `connect_failed` close the connection unanswered,
 //! `service_unavailable` answers 503; a URL not in the snapshot answers 404. With `writable`,
-//! PUT, PATCH (JSON Patch) and DELETE change the served world in memory.
+//! PUT, PATCH (JSON Patch) and DELETE change the served world in memory. With `chaos`, any
+//! request may first fail at random (a bounded number of times per URL).
 
 mod answers;
 mod rebase;
 mod server;
 mod writable;
 
-pub use answers::Flaky;
+pub use answers::{Chaos, Flaky};
 pub use rebase::OriginMap;
 pub use server::{interrupted, serve, ServeHandle, ServeOptions, ServedService};

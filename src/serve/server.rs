@@ -20,10 +20,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::{Host, Url};
 
-use super::answers::{problem, Answer, Answers, Flaky, Reply};
+use super::answers::{problem, Answer, Answers, Chaos, ChaosState, Flaky, Reply, Strike};
 use super::rebase::OriginMap;
 use super::writable::Writes;
 use crate::canon;
+use crate::crawl::{classify_status, Class, Verdict};
 use crate::error::Error;
 use crate::rules::{Rules, ServiceId};
 use crate::source::Snapshot;
@@ -40,6 +41,9 @@ pub struct ServeOptions {
     pub hold: Duration,
     /// Make some first requests to one service answer 503 once.
     pub flaky: Option<Flaky>,
+    /// Fail any request at random (503 or a closed connection), a bounded number of times
+    /// per URL.
+    pub chaos: Option<Chaos>,
     /// Accept PUT, PATCH (JSON Patch) and DELETE, applied in memory.
     pub writable: bool,
 }
@@ -50,6 +54,7 @@ impl Default for ServeOptions {
             rebase: false,
             hold: Duration::from_secs(60),
             flaky: None,
+            chaos: None,
             writable: false,
         }
     }
@@ -75,6 +80,7 @@ pub struct ServeHandle {
     origins: OriginMap,
     stop: watch::Sender<bool>,
     listeners: JoinSet<()>,
+    chaos: Option<Arc<ChaosState>>,
 }
 
 impl std::fmt::Debug for ServeHandle {
@@ -100,6 +106,11 @@ impl ServeHandle {
     /// Recorded → served origins (empty unless rebased).
     pub fn origins(&self) -> &OriginMap {
         &self.origins
+    }
+
+    /// Requests chaos failed so far (0 without chaos).
+    pub fn chaos_injected(&self) -> u64 {
+        self.chaos.as_ref().map_or(0, |c| c.injected())
     }
 
     /// The distinct bound addresses, in rules order.
@@ -172,6 +183,16 @@ pub async fn serve(
         }
     };
 
+    if let Some(c) = &opts.chaos {
+        if !(0.0..=1.0).contains(&c.probability) {
+            return Err(Error::Usage(format!(
+                "chaos probability {} must be between 0 and 1",
+                c.probability
+            )));
+        }
+    }
+    let chaos = opts.chaos.clone().map(|c| Arc::new(ChaosState::new(c)));
+
     // Services by recorded origin, in rules order.
     let mut sites: IndexMap<String, Vec<ServiceId>> = IndexMap::new();
     for (i, s) in rules.services.iter().enumerate() {
@@ -235,6 +256,7 @@ pub async fn serve(
             origin,
             answers: answers.clone(),
             writes: writes.clone(),
+            chaos: chaos.clone(),
         });
         listeners.spawn(accept_loop(listener, site, stopped.clone()));
     }
@@ -244,6 +266,7 @@ pub async fn serve(
         origins,
         stop,
         listeners,
+        chaos,
     })
 }
 
@@ -317,6 +340,8 @@ struct Site {
     answers: Arc<Answers>,
     /// Shared by every listener of a writable world.
     writes: Option<Arc<Writes>>,
+    /// Shared by every listener.
+    chaos: Option<Arc<ChaosState>>,
 }
 
 /// The error that makes hyper close a connection without answering.
@@ -473,6 +498,27 @@ impl Site {
         let served = url
             .as_ref()
             .and_then(|u| self.answers.by_url.get(u.as_str()));
+        if let (Some(chaos), Some(u)) = (&self.chaos, &url) {
+            // A recorded transient failure stays what it was; anything final may fail first.
+            let final_answer = match served.map(|s| &s.answer) {
+                None => true,
+                Some(Answer::Reply(r)) => match classify_status(r.status.as_u16()) {
+                    Verdict::Failed(reason) => reason.class() != Class::Transient,
+                    Verdict::Ok | Verdict::Redirect => true,
+                },
+                Some(Answer::Hold | Answer::Close) => false,
+            };
+            match final_answer.then(|| chaos.strike(u.as_str())).flatten() {
+                Some(Strike::Unavailable) => {
+                    return Ok(response(problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "chaos: this request fails on purpose, try again",
+                    )))
+                }
+                Some(Strike::Close) => return Err(Unanswered),
+                None => {}
+            }
+        }
         let Some(served) = served else {
             let shown = url.map_or_else(|| target.to_string(), String::from);
             return Ok(response(problem(

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use rustc_hash::FxBuildHasher;
 use url::Url;
 
-use super::snapshot::{parse_line, snapshot_files, SnapshotEntry};
+use super::snapshot::{is_cut, parse_line, snapshot_files, SnapshotEntry};
 use super::{Attempt, Recorded, Source};
 use crate::crawl::Reason;
 use crate::error::SnapshotError;
@@ -223,6 +223,15 @@ fn read_chunk(path: &Path, file: u16, start: u64, end: u64) -> std::io::Result<C
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
+        }
+        if !line.ends_with(b"\n") && is_cut(text) {
+            tracing::warn!(
+                "{}:{}: the last line is cut short (an interrupted recording?): ignored; \
+                 `crawl --resume` finishes a recording",
+                path.display(),
+                chunk.lines
+            );
+            break;
         }
         let parsed = match parse_line(path, chunk.lines, text) {
             Ok(p) => p,

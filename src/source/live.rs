@@ -89,6 +89,15 @@ impl LiveSource {
             Err(e) => return self.failed(&e),
         };
         let status = resp.status().as_u16();
+        if !(100..=599).contains(&status) {
+            // RFC 9110 §15: an invalid status is handled as a 5xx. No status is kept, so a
+            // recording of it (`"error": "server_error"`) replays the same.
+            return Attempt::Failed {
+                reason: Reason::ServerError,
+                detail: format!("invalid HTTP status {status} (handled as a server error)"),
+                status: None,
+            };
+        }
         let mut headers: Vec<(String, String)> = Vec::new();
         for (name, value) in resp.headers() {
             let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -99,6 +108,16 @@ impl LiveSource {
                 }
                 None => headers.push((name.as_str().to_string(), v)),
             }
+        }
+        if (300..=399).contains(&status) {
+            // The crawler follows a redirect by its Location and never reads its body: do not
+            // wait for one (it may never end).
+            return Attempt::Answer(Response {
+                status,
+                headers: headers.into(),
+                body: Bytes::new(),
+                truncated: false,
+            });
         }
         let mut body = BytesMut::new();
         let mut truncated = false;
@@ -111,6 +130,12 @@ impl LiveSource {
                         break;
                     }
                     body.extend_from_slice(&c);
+                }
+                // A failed answer is its status line: a body that cannot be read (cut short,
+                // badly encoded) does not make a 404 a transient reset.
+                Err(_) if !(200..=299).contains(&status) => {
+                    body.clear();
+                    break;
                 }
                 Err(e) => return self.failed(&e),
             }

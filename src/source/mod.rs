@@ -4,6 +4,7 @@
 
 mod index;
 mod live;
+mod resume;
 mod snapshot;
 
 use std::future::Future;
@@ -15,7 +16,8 @@ use crate::crawl::Reason;
 
 pub use index::{IndexSource, SnapshotIndex};
 pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
-pub use snapshot::{Snapshot, SnapshotEntry, SnapshotSource};
+pub use resume::ResumeSource;
+pub use snapshot::{CutLine, Snapshot, SnapshotEntry, SnapshotSource};
 
 /// A response's headers: lower-case names and values, cheap to clone.
 pub type Headers = std::sync::Arc<[(String, String)]>;
@@ -72,4 +74,11 @@ pub trait Source: Send + Sync + 'static {
     /// Whether retries wait out their backoff. A replayed snapshot answers instantly, so its
     /// retries do not sleep (attempts still match the live run).
     fn sleeps(&self) -> bool;
+
+    /// Whether a retry after a failed request for `url` waits out its backoff: [`Source::sleeps`]
+    /// unless the source answers some URLs live and replays others ([`ResumeSource`]).
+    fn sleeps_for(&self, url: &Url) -> bool {
+        let _ = url;
+        self.sleeps()
+    }
 }

@@ -42,6 +42,19 @@ pub struct Snapshot {
     pub entries: HashMap<String, SnapshotEntry>,
     /// The file or folder it was read from.
     pub path: PathBuf,
+    /// Last lines left out because they were cut short (a recording killed mid-line).
+    pub cut: Vec<CutLine>,
+}
+
+/// The last line of a file, cut short: its JSON ends early and no newline ends it. It is what
+/// a recording killed while writing leaves; it is ignored (with a warning), not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutLine {
+    pub path: PathBuf,
+    /// 1-based line number.
+    pub line: usize,
+    /// Where the cut line starts: the file's complete lines are the bytes before it.
+    pub offset: usize,
 }
 
 #[derive(Deserialize)]
@@ -61,8 +74,8 @@ impl Snapshot {
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         let files = snapshot_files(path)?;
         let mut snap = Snapshot {
-            entries: HashMap::new(),
             path: path.to_path_buf(),
+            ..Snapshot::default()
         };
         for file in files {
             let data = std::fs::read(&file).map_err(|source| SnapshotError::Io {
@@ -75,6 +88,10 @@ impl Snapshot {
     }
 
     /// Adds the lines of one file's content (`file` names it in errors). Later lines win.
+    ///
+    /// A bad line is an error naming the file and line, except a last line that is cut short
+    /// (no newline ends it and its JSON ends early): that is left out with a warning and noted
+    /// in [`Snapshot::cut`].
     pub fn add_text(&mut self, file: &Path, data: Bytes) -> Result<(), SnapshotError> {
         let mut start = 0usize;
         let mut line_no = 0usize;
@@ -86,6 +103,19 @@ impl Snapshot {
             start = end + 1;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
+            }
+            if end == data.len() && is_cut(line) {
+                tracing::warn!(
+                    "{}:{line_no}: the last line is cut short (an interrupted recording?): \
+                     ignored; `crawl --resume` finishes a recording",
+                    file.display()
+                );
+                self.cut.push(CutLine {
+                    path: file.to_path_buf(),
+                    line: line_no,
+                    offset: line_start,
+                });
+                break;
             }
             let parsed = parse_line(file, line_no, line)?;
             let body = match parsed.body {
@@ -122,6 +152,12 @@ fn recorded_detail(reason: Reason) -> String {
         }
         r => format!("{} (recorded)", r.as_str().replace('_', " ")),
     }
+}
+
+/// Whether a line without a newline is a cut one: its JSON ends early (an interrupted
+/// recording), as opposed to being wrong.
+pub(crate) fn is_cut(line: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err_and(|e| e.is_eof())
 }
 
 /// One snapshot line, checked.
@@ -381,6 +417,56 @@ mod tests {
             let e = load(text).unwrap_err().to_string();
             assert!(e.starts_with(&format!("t.ndjson:{line}: ")), "{e}");
             assert!(e.contains(frag), "{e} should contain {frag}");
+        }
+    }
+
+    #[test]
+    fn a_cut_last_line_is_left_out_and_noted() {
+        let first = r#"{"url":"http://h/a","status":200,"body":{"id":1}}"#;
+        let cut = r#"{"url":"http://h/b","status":200,"body":{"id":"#;
+        let s = load(&format!("{first}\n{cut}")).unwrap();
+        assert_eq!(s.entries.len(), 1);
+        assert_eq!(
+            s.cut,
+            vec![CutLine {
+                path: PathBuf::from("t.ndjson"),
+                line: 2,
+                offset: first.len() + 1,
+            }]
+        );
+        // A complete last line needs no newline.
+        let s = load(&format!("{first}\n{first}")).unwrap();
+        assert!(s.cut.is_empty());
+        // Cut at any byte, even inside a multi-byte character.
+        let line = r#"{"url":"http://h/\u00e9","status":200,"body":{"name":"Zoë"}}"#;
+        for end in 1..line.len() {
+            let mut data = format!("{first}\n").into_bytes();
+            data.extend_from_slice(&line.as_bytes()[..end]);
+            let mut snap = Snapshot::default();
+            let r = snap.add_text(Path::new("t.ndjson"), Bytes::from(data));
+            assert!(r.is_ok(), "cut at byte {end}: {r:?}");
+            assert_eq!((snap.entries.len(), snap.cut.len()), (1, 1), "cut at {end}");
+        }
+    }
+
+    #[test]
+    fn a_bad_line_that_is_not_a_cut_last_line_is_an_error() {
+        let first = r#"{"url":"http://h/a","status":200}"#;
+        let cut = r#"{"url":"http://h/b","sta"#;
+        for (text, line) in [
+            // Cut, but a newline follows: not what an interrupted writer leaves.
+            (format!("{first}\n{cut}\n"), 2),
+            // Cut, but not last.
+            (format!("{cut}\n{first}"), 1),
+            // Last and unended, but not cut short: wrong, not unfinished.
+            (format!("{first}\n{{\"url\" 1}}"), 2),
+            (format!("{first}\nnull"), 2),
+        ] {
+            let e = load(&text).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("t.ndjson:{line}: ")),
+                "{text:?}: {e}"
+            );
         }
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test module uses its own part of the helpers
 
+pub mod world;
+
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
