@@ -57,6 +57,8 @@ pub struct Node {
     /// The kind the URL matches (set by the crawler when it interns the URL).
     pub kind: Option<KindId>,
     pub depth: u32,
+    /// It answered 2xx with a body that is not JSON: it exists, but its links are unknown.
+    pub unreadable: bool,
     pub state: NodeState,
 }
 
@@ -132,6 +134,7 @@ impl Graph {
             service,
             kind: None,
             depth,
+            unreadable: false,
             state: NodeState::Pending,
         });
         (i, true)

@@ -137,8 +137,16 @@ impl Recorder {
                 m.insert("headers".into(), Value::Object(headers));
             }
         }
-        if let Some(b) = event.body {
-            m.insert("body".into(), b.clone());
+        match (event.body, event.response) {
+            (Some(b), _) => {
+                m.insert("body".into(), b.clone());
+            }
+            // An extension of the format: a body that was not JSON is not recorded, but that
+            // there was one is (a replay must not take the resource for one without links).
+            (None, Some(r)) if !r.body.iter().all(u8::is_ascii_whitespace) => {
+                m.insert("body_not_json".into(), Value::Bool(true));
+            }
+            _ => {}
         }
         Value::Object(m)
     }
@@ -169,5 +177,49 @@ impl Observer for Recorder {
         if let Err(e) = res.and_then(|()| st.file.flush()) {
             st.error = Some(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Outcome;
+    use crate::source::Response;
+
+    fn line_for(body: &[u8], parsed: Option<&Value>) -> Value {
+        let outcome = Outcome {
+            status: Some(200),
+            attempts: 1,
+            failure: None,
+        };
+        let response = Response {
+            status: 200,
+            headers: vec![("content-type".to_string(), "text/html".to_string())].into(),
+            body: bytes::Bytes::copy_from_slice(body),
+            truncated: false,
+        };
+        Recorder::line(&FetchEvent {
+            url: "http://h/a",
+            outcome: &outcome,
+            response: Some(&response),
+            redirect: None,
+            body: parsed,
+        })
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_marked_not_dropped() {
+        assert_eq!(
+            line_for(b"<html>hi</html>", None),
+            json!({"url":"http://h/a","status":200,"headers":{"content-type":"text/html"},"body_not_json":true})
+        );
+        assert_eq!(
+            line_for(b"  ", None),
+            json!({"url":"http://h/a","status":200,"headers":{"content-type":"text/html"}})
+        );
+        assert_eq!(
+            line_for(b"{\"a\":1}", Some(&json!({"a": 1})))["body"],
+            json!({"a": 1})
+        );
     }
 }

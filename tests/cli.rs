@@ -417,3 +417,29 @@ fn help_shows_the_library_defaults() {
         assert!(help.contains(&want), "`crawl --help` lacks {want}:\n{help}");
     }
 }
+
+#[test]
+fn a_referrer_whose_body_is_not_json_makes_orphan_claims_inconclusive() {
+    // Orders restored older: customer 3 would be an orphan, but order 2 answered with a body
+    // that is not JSON (recorded as `body_not_json`): its links are unknown, so no orphan is
+    // claimed and the audit is inconclusive.
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(root().join("fixtures/bac-talk/orphan-state.ndjson")).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.contains("\"url\":\"http://127.0.0.1:8082/orders/2\"") {
+                r#"{"url":"http://127.0.0.1:8082/orders/2","status":200,"headers":{"content-type":"text/html"},"body_not_json":true}"#.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let snap = write(dir.path(), "snap.ndjson", &(lines.join("\n") + "\n"));
+    let (code, report, _, _) = audit("rules/bac-talk.toml", snap.to_str().unwrap(), &[]);
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(report["summary"]["orphan"], 0);
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("not JSON"), "{warnings}");
+}

@@ -14,9 +14,13 @@ pub(super) fn service_gaps(graph: &Graph, rules: &Rules) -> Vec<Vec<String>> {
     let mut unresolved = vec![0u64; n];
     let mut pages_failed = vec![0u64; n];
     let mut not_fetched = vec![0u64; n];
+    let mut unreadable = vec![0u64; n];
     for node in &graph.nodes {
         let Some(s) = node.service else { continue };
         let s = s as usize;
+        if node.unreadable {
+            unreadable[s] += 1;
+        }
         match &node.state {
             NodeState::Pending | NodeState::Cut => not_fetched[s] += 1,
             NodeState::Done(o) => {
@@ -47,6 +51,12 @@ pub(super) fn service_gaps(graph: &Graph, rules: &Rules) -> Vec<Vec<String>> {
             }
             if unresolved[s] > 0 {
                 gaps.push(format!("{} fetch(es) ended unresolved", unresolved[s]));
+            }
+            if unreadable[s] > 0 {
+                gaps.push(format!(
+                    "{} resource(s) answered 2xx with a body that is not JSON (their links are unknown)",
+                    unreadable[s]
+                ));
             }
             if not_fetched[s] > 0 {
                 gaps.push(format!(

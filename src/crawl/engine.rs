@@ -121,6 +121,8 @@ impl Stop {
 
 struct TaskResult {
     fetched: Fetched,
+    /// A 2xx answer whose body is not JSON: the resource exists, its links are unknown.
+    unreadable: bool,
     extracted: Option<Extracted>,
     body: Option<serde_json::Value>,
 }
@@ -214,9 +216,13 @@ async fn crawl_loop<S: Source>(
             let handle = tasks.spawn(async move {
                 let url = Url::parse(&url).expect("canonical");
                 let fetched = f.fetch(&url).await;
+                let mut unreadable = false;
                 let (extracted, body) = match &fetched.response {
                     Some(r) if fetched.outcome.is_ok() || keep => {
                         let body = parse_body(&r.body);
+                        unreadable = fetched.outcome.is_ok()
+                            && body.is_none()
+                            && !r.body.iter().all(u8::is_ascii_whitespace);
                         let extracted = fetched.outcome.is_ok().then(|| {
                             extract::extract(&rules, &fetched.final_url, &r.headers, body.as_ref())
                         });
@@ -228,6 +234,7 @@ async fn crawl_loop<S: Source>(
                     fetched,
                     extracted,
                     body,
+                    unreadable,
                 }
             });
             task_nodes.insert(handle.id(), id);
@@ -390,6 +397,7 @@ impl State {
             fetched,
             extracted,
             body,
+            unreadable,
         } = res;
         let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
         self.inflight[s] -= 1;
@@ -432,6 +440,7 @@ impl State {
         }
         let depth = self.g.nodes[id as usize].depth;
         self.g.nodes[id as usize].state = NodeState::Done(fetched.outcome);
+        self.g.nodes[id as usize].unreadable = unreadable;
 
         let Some(ex) = extracted else { return };
         let before = self.g.len();

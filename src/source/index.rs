@@ -13,7 +13,7 @@ use bytes::Bytes;
 use rustc_hash::FxBuildHasher;
 use url::Url;
 
-use super::snapshot::{is_cut, parse_line, snapshot_files, SnapshotEntry};
+use super::snapshot::{is_cut, parse_line, snapshot_files, SnapshotEntry, NOT_JSON_BODY};
 use super::{Attempt, Recorded, Source};
 use crate::crawl::Reason;
 use crate::error::SnapshotError;
@@ -27,6 +27,8 @@ struct Entry {
     /// Index into the shared header sets.
     headers: u32,
     file: u16,
+    /// The body was recorded as not JSON.
+    not_json: bool,
     len: u32,
     offset: u64,
 }
@@ -153,6 +155,9 @@ impl SnapshotIndex {
     }
 
     fn read_body(&self, e: &Entry) -> std::io::Result<Bytes> {
+        if e.not_json {
+            return Ok(Bytes::from_static(NOT_JSON_BODY));
+        }
         if e.len == 0 {
             return Ok(Bytes::new());
         }
@@ -245,6 +250,7 @@ fn read_chunk(path: &Path, file: u16, start: u64, end: u64) -> std::io::Result<C
             chunk.header_sets.push(h.clone());
             next
         });
+        let not_json = parsed.body_not_json && parsed.body.is_none();
         let (body_offset, len) = match parsed.body {
             Some(r) => (line_start + r.start as u64, (r.end - r.start) as u32),
             None => (0, 0),
@@ -256,6 +262,7 @@ fn read_chunk(path: &Path, file: u16, start: u64, end: u64) -> std::io::Result<C
                 error_status: parsed.error_status,
                 headers,
                 file,
+                not_json,
                 len,
                 offset: body_offset,
             },

@@ -67,7 +67,14 @@ struct Line<'a> {
     headers: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(borrow)]
     body: Option<&'a RawValue>,
+    /// Extension: the answer had a body that was not JSON (so it is not recorded).
+    #[serde(default)]
+    body_not_json: bool,
 }
+
+/// What a replay answers for a body that was recorded as not JSON: not JSON either, so the
+/// resource again exists with unknown links.
+pub(crate) const NOT_JSON_BODY: &[u8] = b"(a body that was not JSON; not recorded)";
 
 impl Snapshot {
     /// Loads one NDJSON file, or every `*.ndjson` / `*.jsonl` file of a folder in name order.
@@ -120,6 +127,7 @@ impl Snapshot {
             let parsed = parse_line(file, line_no, line)?;
             let body = match parsed.body {
                 Some(r) => data.slice(line_start + r.start..line_start + r.end),
+                None if parsed.body_not_json => Bytes::from_static(NOT_JSON_BODY),
                 None => Bytes::new(),
             };
             self.entries.insert(
@@ -169,6 +177,8 @@ pub(crate) struct ParsedLine {
     pub headers: Vec<(String, String)>,
     /// Where the body's JSON text is in the line (`None`: no body, or `null`).
     pub body: Option<std::ops::Range<usize>>,
+    /// The answer's body was not JSON.
+    pub body_not_json: bool,
 }
 
 /// Parses and checks one line; errors name the file and line.
@@ -253,6 +263,7 @@ pub(crate) fn parse_line(
         error_status,
         headers,
         body,
+        body_not_json: parsed.body_not_json,
     })
 }
 
