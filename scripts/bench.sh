@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh — the performance benchmark, in one command (not part of `cargo test`):
 #
-#   scripts/bench.sh            # ~10-15 min on 2 cores, worlds cached under $WORK
+#   scripts/bench.sh            # ~15 min on 2 cores, worlds cached under $WORK
+#   scripts/bench.sh --summary $WORK/results/bench-STAMP   # re-print a run's summary
 #
 # 1. generates the synthetic shop worlds with gen_world.py (10k and 100k with static files for
 #    nginx, 1M snapshot only), cached under $WORK (regenerated when gen_world.py changes);
@@ -37,11 +38,17 @@
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+SUMMARY_OF=""
 case "${1:-}" in
 -h | --help) usage; exit 0 ;;
+--summary) SUMMARY_OF=${2:-/dev/null/missing} ;;
 "") ;;
-*) echo "usage: scripts/bench.sh   (configure with environment variables; -h for help)" >&2; exit 2 ;;
+*) SUMMARY_OF=/dev/null/bad-usage ;;
 esac
+if [ -n "$SUMMARY_OF" ] && [ ! -f "$SUMMARY_OF/runs.tsv" ]; then
+    echo "usage: scripts/bench.sh [--summary RESULTS_DIR]   (configure with environment variables; -h for help)" >&2
+    exit 2
+fi
 
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 # the shared folder sits beside the clone (CI) or beside the worktrees' parent
@@ -67,6 +74,115 @@ SKIP_DUCKDB=${SKIP_DUCKDB:-0}
 RULES=$BENCH_DIR/world.toml
 case "$RUNS" in '' | *[!0-9]*) echo "bench.sh: RUNS must be a number" >&2; exit 2 ;; esac
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 20 ] || { echo "bench.sh: RUNS must be 1..20" >&2; exit 2; }
+
+# print_summary RUNS.tsv WORK : medians, ratios and the Markdown scaling table of a run
+print_summary() {
+    python3 - "$1" "$2" <<'PY'
+import csv, math, os, statistics, sys
+
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+work = sys.argv[2]
+nan = float("nan")
+
+
+def sel(section, size, tool):
+    return [r for r in rows if r["section"] == section and r["size"] == size and r["tool"] == tool]
+
+
+def num(r, k):
+    try:
+        return float(r[k])
+    except (KeyError, ValueError):
+        return nan
+
+
+def med(vals):
+    vals = [v for v in vals if not math.isnan(v)]
+    return statistics.median(vals) if vals else nan
+
+
+def m(rs, fn):
+    return med([fn(r) for r in rs])
+
+
+def per_s(r):  # resources (or requests for wrk) per wall second
+    return num(r, "count") / num(r, "wall_s") if num(r, "wall_s") > 0 else nan
+
+
+def truth(rs):
+    return "-" if not rs else ("OK" if all(r["truth"] == "OK" for r in rs) else "FAILED")
+
+
+def us(cpu, n):
+    return 1e6 * cpu / n if n else nan
+
+
+runs = max((int(r["run"]) for r in rows), default=0)
+sizes = sorted({int(r["size"]) for r in rows})
+print(f"## summary: medians of {runs} runs. The machine is shared: wall-clock figures move by up to 2-3x")
+print("## with the other sessions' load (see each run's line); CPU seconds move much less.")
+for n in map(str, sizes):
+    w, c = sel("crawl", n, "wrk"), sel("crawl", n, "bacaudit")
+    if c:
+        res_s = m(c, per_s)
+        req_s = m(c, lambda r: num(r, "requests") / num(r, "wall_s"))
+        cpu_req = m(c, lambda r: us(num(r, "cpu_s"), num(r, "requests")))
+        ngx_req = m(c, lambda r: us(num(r, "nginx_cpu_s"), num(r, "requests")))
+        print(f"crawl {int(n):,}: bacaudit {res_s:,.0f} resources/s ({req_s:,.0f} req/s), "
+              f"peak RSS {m(c, lambda r: num(r, 'rss_kb')) / 1024:.0f} MiB (target < 100), "
+              f"{res_s / 8000:.1f}x the 8,000 URLs/s link checker (target >= 3x); truth {truth(c)}")
+        print(f"    CPU per request: bacaudit {cpu_req:.1f} us + nginx {ngx_req:.1f} us")
+    if w and c:
+        wrk_rps = m(w, lambda r: num(r, "requests"))
+        wrk_cpu = m(w, lambda r: us(num(r, "cpu_s"), num(r, "count")))
+        wrk_ngx = m(w, lambda r: us(num(r, "nginx_cpu_s"), num(r, "count")))
+        pairs = [per_s(a) / num(b, "requests") for a, b in zip(c, w) if num(b, "requests") > 0]
+        print(f"    wrk {wrk_rps:,.0f} req/s ({', '.join(r['truth'] for r in w)}); CPU per request: wrk {wrk_cpu:.1f} us + nginx {wrk_ngx:.1f} us")
+        print(f"    RATIO bacaudit/wrk = {med(pairs):.2f} (median of the paired runs "
+              f"{', '.join(f'{p:.2f}' for p in pairs)}; target >= 0.70); ratio of the medians {res_s / wrk_rps:.2f}")
+        # client and server share 2 cores: a closed loop cannot beat 2 cores / (CPU per request)
+        bound_b = 2e6 / (cpu_req + ngx_req)
+        bound_w = 2e6 / (wrk_cpu + wrk_ngx)
+        print(f"    CPU-bound estimate (2 cores / client+server CPU per request): bacaudit {bound_b:,.0f}/s, "
+              f"wrk {bound_w:,.0f}/s, ratio {bound_b / bound_w:.2f}")
+    a, d = sel("audit", n, "bacaudit"), sel("audit", n, "duckdb")
+    if a:
+        aw, ac, am = m(a, lambda r: num(r, "wall_s")), m(a, lambda r: num(r, "cpu_s")), m(a, lambda r: num(r, "rss_kb")) / 1024
+        line = f"audit {int(n):,}: bacaudit {aw:.2f} s wall, {ac:.2f} cpu-s, {am:.0f} MiB, {m(a, per_s):,.0f} resources/s; truth {truth(a)}"
+        print(line)
+    if a and d:
+        dw, dc, dm = m(d, lambda r: num(r, "wall_s")), m(d, lambda r: num(r, "cpu_s")), m(d, lambda r: num(r, "rss_kb")) / 1024
+        pairs = [num(y, "wall_s") / num(x, "wall_s") for x, y in zip(a, d)]
+        print(f"    duckdb {dw:.2f} s wall, {dc:.2f} cpu-s, {dm:.0f} MiB; truth {truth(d)}")
+        print(f"    RATIO duckdb/bacaudit wall = {dw / aw:.2f} (> 1: bacaudit faster; paired runs "
+              f"{', '.join(f'{p:.2f}' for p in pairs)}); cpu {dc / ac:.2f}; bacaudit memory = {am / dm:.2f}x duckdb's")
+
+print()
+print("| resources | snapshot | crawl wall | crawl resources/s | crawl cpu | crawl peak RSS | audit wall | audit resources/s | audit cpu | audit peak RSS | DuckDB wall | DuckDB cpu | DuckDB peak RSS | truth |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+for n in map(str, sizes):
+    c, a, d = sel("crawl", n, "bacaudit"), sel("audit", n, "bacaudit"), sel("audit", n, "duckdb")
+    snap = os.path.join(work, "world-" + n, "snapshot.ndjson")
+    mb = "%.0f MB" % (os.path.getsize(snap) / 1e6) if os.path.exists(snap) else "-"
+    res = m(c + a, lambda r: num(r, "count"))
+
+    def cell(rs, fmt, fn):
+        return fmt.format(m(rs, fn)) if rs else "-"
+
+    wall, cpu, rss = (lambda r: num(r, "wall_s")), (lambda r: num(r, "cpu_s")), (lambda r: num(r, "rss_kb") / 1024)
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        f"{res:,.0f}" if not math.isnan(res) else n, mb,
+        cell(c, "{:.2f} s", wall), cell(c, "{:,.0f}", per_s), cell(c, "{:.2f} s", cpu), cell(c, "{:.0f} MiB", rss),
+        cell(a, "{:.2f} s", wall), cell(a, "{:,.0f}", per_s), cell(a, "{:.2f} s", cpu), cell(a, "{:.0f} MiB", rss),
+        cell(d, "{:.2f} s", wall), cell(d, "{:.2f} s", cpu), cell(d, "{:.0f} MiB", rss),
+        truth(c + a + d)))
+PY
+}
+
+if [ -n "$SUMMARY_OF" ]; then
+    print_summary "$SUMMARY_OF/runs.tsv" "$WORK"
+    exit 0
+fi
 
 mkdir -p "$WORK"
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -241,106 +357,7 @@ done
 
 # ---- summary --------------------------------------------------------------------------------
 log ""
-python3 - "$TSV" "$WORK" <<'PY' | tee -a "$OUT/log.txt"
-import csv, math, os, statistics, sys
-
-rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-work = sys.argv[2]
-nan = float("nan")
-
-
-def sel(section, size, tool):
-    return [r for r in rows if r["section"] == section and r["size"] == size and r["tool"] == tool]
-
-
-def num(r, k):
-    try:
-        return float(r[k])
-    except (KeyError, ValueError):
-        return nan
-
-
-def med(vals):
-    vals = [v for v in vals if not math.isnan(v)]
-    return statistics.median(vals) if vals else nan
-
-
-def m(rs, fn):
-    return med([fn(r) for r in rs])
-
-
-def per_s(r):  # resources (or requests for wrk) per wall second
-    return num(r, "count") / num(r, "wall_s") if num(r, "wall_s") > 0 else nan
-
-
-def truth(rs):
-    return "-" if not rs else ("OK" if all(r["truth"] == "OK" for r in rs) else "FAILED")
-
-
-def us(cpu, n):
-    return 1e6 * cpu / n if n else nan
-
-
-runs = max((int(r["run"]) for r in rows), default=0)
-sizes = sorted({int(r["size"]) for r in rows})
-print(f"## summary: medians of {runs} runs. The machine is shared: wall-clock figures move by up to 2-3x")
-print("## with the other sessions' load (see each run's line); CPU seconds move much less.")
-for n in map(str, sizes):
-    w, c = sel("crawl", n, "wrk"), sel("crawl", n, "bacaudit")
-    if c:
-        res_s = m(c, per_s)
-        req_s = m(c, lambda r: num(r, "requests") / num(r, "wall_s"))
-        cpu_req = m(c, lambda r: us(num(r, "cpu_s"), num(r, "requests")))
-        ngx_req = m(c, lambda r: us(num(r, "nginx_cpu_s"), num(r, "requests")))
-        print(f"crawl {int(n):,}: bacaudit {res_s:,.0f} resources/s ({req_s:,.0f} req/s), "
-              f"peak RSS {m(c, lambda r: num(r, 'rss_kb')) / 1024:.0f} MiB (target < 100), "
-              f"{res_s / 8000:.1f}x the 8,000 URLs/s link checker (target >= 3x); truth {truth(c)}")
-        print(f"    CPU per request: bacaudit {cpu_req:.1f} us + nginx {ngx_req:.1f} us")
-    if w and c:
-        wrk_rps = m(w, lambda r: num(r, "requests"))
-        wrk_cpu = m(w, lambda r: us(num(r, "cpu_s"), num(r, "count")))
-        wrk_ngx = m(w, lambda r: us(num(r, "nginx_cpu_s"), num(r, "count")))
-        pairs = [per_s(a) / num(b, "requests") for a, b in zip(c, w) if num(b, "requests") > 0]
-        print(f"    wrk {wrk_rps:,.0f} req/s ({', '.join(r['truth'] for r in w)}); CPU per request: wrk {wrk_cpu:.1f} us + nginx {wrk_ngx:.1f} us")
-        print(f"    RATIO bacaudit/wrk = {res_s / wrk_rps:.2f} (medians; target >= 0.70); paired runs: "
-              f"{', '.join(f'{p:.2f}' for p in pairs)}")
-        # client and server share 2 cores: a closed loop cannot beat 2 cores / (CPU per request)
-        bound_b = 2e6 / (cpu_req + ngx_req)
-        bound_w = 2e6 / (wrk_cpu + wrk_ngx)
-        print(f"    CPU-bound estimate (2 cores / client+server CPU per request): bacaudit {bound_b:,.0f}/s, "
-              f"wrk {bound_w:,.0f}/s, ratio {bound_b / bound_w:.2f}")
-    a, d = sel("audit", n, "bacaudit"), sel("audit", n, "duckdb")
-    if a:
-        aw, ac, am = m(a, lambda r: num(r, "wall_s")), m(a, lambda r: num(r, "cpu_s")), m(a, lambda r: num(r, "rss_kb")) / 1024
-        line = f"audit {int(n):,}: bacaudit {aw:.2f} s wall, {ac:.2f} cpu-s, {am:.0f} MiB, {m(a, per_s):,.0f} resources/s; truth {truth(a)}"
-        print(line)
-    if a and d:
-        dw, dc, dm = m(d, lambda r: num(r, "wall_s")), m(d, lambda r: num(r, "cpu_s")), m(d, lambda r: num(r, "rss_kb")) / 1024
-        pairs = [num(y, "wall_s") / num(x, "wall_s") for x, y in zip(a, d)]
-        print(f"    duckdb {dw:.2f} s wall, {dc:.2f} cpu-s, {dm:.0f} MiB; truth {truth(d)}")
-        print(f"    RATIO duckdb/bacaudit wall = {dw / aw:.2f} (> 1: bacaudit faster; paired runs "
-              f"{', '.join(f'{p:.2f}' for p in pairs)}); cpu {dc / ac:.2f}; bacaudit memory = {am / dm:.2f}x duckdb's")
-
-print()
-print("| resources | snapshot | crawl wall | crawl resources/s | crawl cpu | crawl peak RSS | audit wall | audit resources/s | audit cpu | audit peak RSS | DuckDB wall | DuckDB cpu | DuckDB peak RSS | truth |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
-for n in map(str, sizes):
-    c, a, d = sel("crawl", n, "bacaudit"), sel("audit", n, "bacaudit"), sel("audit", n, "duckdb")
-    snap = os.path.join(work, "world-" + n, "snapshot.ndjson")
-    mb = "%.0f MB" % (os.path.getsize(snap) / 1e6) if os.path.exists(snap) else "-"
-    res = m(c + a, lambda r: num(r, "count"))
-
-    def cell(rs, fmt, fn):
-        return fmt.format(m(rs, fn)) if rs else "-"
-
-    wall, cpu, rss = (lambda r: num(r, "wall_s")), (lambda r: num(r, "cpu_s")), (lambda r: num(r, "rss_kb") / 1024)
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        f"{res:,.0f}" if not math.isnan(res) else n, mb,
-        cell(c, "{:.2f} s", wall), cell(c, "{:,.0f}", per_s), cell(c, "{:.2f} s", cpu), cell(c, "{:.0f} MiB", rss),
-        cell(a, "{:.2f} s", wall), cell(a, "{:,.0f}", per_s), cell(a, "{:.2f} s", cpu), cell(a, "{:.0f} MiB", rss),
-        cell(d, "{:.2f} s", wall), cell(d, "{:.2f} s", cpu), cell(d, "{:.0f} MiB", rss),
-        truth(c + a + d)))
-PY
+print_summary "$TSV" "$WORK" | tee -a "$OUT/log.txt"
 log ""
 if [ "$FAILED" = 0 ]; then
     log "bench: every run's findings matched truth.json (results: $OUT)"
