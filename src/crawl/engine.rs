@@ -444,11 +444,20 @@ impl State {
 
         let Some(ex) = extracted else { return };
         let before = self.g.len();
+        // A response's links mostly share their source: look it up once per run of links
+        // (the 1M audit spent 9 % of its CPU interning sources again).
+        let mut last_source: Option<(&Url, Option<NodeId>)> = None;
         for link in &ex.links {
-            let (Some(source), Some(target)) = (
-                self.node_for(&link.source, depth),
-                self.node_for(&link.target, depth + 1),
-            ) else {
+            let source = match last_source {
+                Some((url, id)) if url == &link.source => id,
+                _ => {
+                    let id = self.node_for(&link.source, depth);
+                    last_source = Some((&link.source, id));
+                    id
+                }
+            };
+            let (Some(source), Some(target)) = (source, self.node_for(&link.target, depth + 1))
+            else {
                 continue;
             };
             let pointer = self.g.intern_pointer(&link.pointer);
