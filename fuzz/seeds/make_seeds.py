@@ -11,11 +11,12 @@ Run from anywhere: python3 fuzz/seeds/make_seeds.py. Deterministic; rewrites the
 - snapshot:    one line per distinct shape of the shop snapshot, the bac-talk snapshots whole,
                and a few malformed lines.
 - canon:       a selector byte (base URL) and an href spelled in awkward ways.
+
+Files named `regression-*` are inputs that once crashed a target; they are kept as they are.
 """
 import hashlib
 import json
 import os
-import shutil
 from urllib.parse import urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,9 +50,12 @@ def trim(v):
 
 
 def reset(name):
+    """Empties a target's folder but for the crash inputs kept there (`regression-*`)."""
     d = os.path.join(SEEDS, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if not f.startswith("regression-"):
+            os.remove(os.path.join(d, f))
     return d
 
 
