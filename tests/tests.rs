@@ -2,6 +2,7 @@
 
 mod apply;
 mod cli;
+mod fuzz_regressions;
 mod live;
 mod reports;
 mod serve;
