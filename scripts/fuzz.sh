@@ -17,6 +17,10 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(extract rules_parse snapshot canon)
 sanitizer=${FUZZ_SANITIZER:-address}
+# The ASan build lives in cargo-fuzz's default fuzz/target; another sanitizer gets its own
+# folder, so switching back and forth does not rebuild everything each time.
+opts=(--sanitizer "$sanitizer")
+[ "$sanitizer" = address ] || opts+=(--target-dir "fuzz/target/sanitizer-$sanitizer")
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "== cargo install cargo-fuzz"
@@ -31,7 +35,7 @@ export RUSTC_BOOTSTRAP=1
 build=()
 [ ${#targets[@]} -eq 1 ] && build=("${targets[0]}")
 echo "== cargo fuzz build --sanitizer $sanitizer ${build[*]}"
-cargo fuzz build --sanitizer "$sanitizer" "${build[@]}" || exit 2
+cargo fuzz build "${opts[@]}" "${build[@]}" || exit 2
 
 mkdir -p fuzz/target/logs
 status=0
@@ -41,7 +45,7 @@ for t in "${targets[@]}"; do
     log="fuzz/target/logs/$t.log"
     echo "== $t: ${secs}s (log: $log)"
     # shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
-    cargo fuzz run --sanitizer "$sanitizer" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+    cargo fuzz run "${opts[@]}" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
         -max_total_time="$secs" -timeout=10 -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1
     rc=$?
     last=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1)
