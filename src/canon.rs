@@ -191,7 +191,8 @@ pub fn already_canonical(s: &str) -> Option<&str> {
 }
 
 /// Normalizes percent-encoding in a path: escapes of unreserved characters
-/// (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes get upper-case hex.
+/// (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes get upper-case hex, a `%` that starts
+/// no escape becomes `%25`.
 pub fn normalize_path(path: &str) -> String {
     let b = path.as_bytes();
     let mut out = String::with_capacity(path.len());
@@ -210,6 +211,13 @@ pub fn normalize_path(path: &str) -> String {
                 i += 3;
                 continue;
             }
+        }
+        // A `%` that starts no escape is a literal percent sign: escape it, or a decoded
+        // character after it could complete a new escape (`%4%41` → `%4A` → `J`).
+        if b[i] == b'%' {
+            out.push_str("%25");
+            i += 1;
+            continue;
         }
         // Paths from `Url` are ASCII; keep any other byte sequence intact.
         let ch = path[i..].chars().next().expect("in bounds");
@@ -252,6 +260,24 @@ mod tests {
             c("http://127.0.0.1:8081/customers/1"),
             "http://127.0.0.1:8081/customers/1"
         );
+    }
+
+    /// Found by `fuzz/` (target `canon`): a stray `%` followed by an escape of a hex digit
+    /// became a new escape, so canonicalizing twice changed the URL again.
+    #[test]
+    fn canonical_form_is_a_fixed_point() {
+        assert_eq!(c("http://h/%4%41"), "http://h/%254A");
+        assert_eq!(c("http://h/100%"), "http://h/100%25");
+        for s in [
+            "http://h/%4%41",
+            "http://h/%%341",
+            "http://h/%",
+            "http://h/a%2e/%2E%2e/b",
+            "http://h/%25%34%31",
+        ] {
+            let once = c(s);
+            assert_eq!(c(&once), once, "{s}");
+        }
     }
 
     #[test]

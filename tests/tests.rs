@@ -4,6 +4,7 @@ mod apply;
 mod catalogue;
 mod cli;
 mod explain;
+mod fuzz_regressions;
 mod hostile;
 mod live;
 mod reports;
