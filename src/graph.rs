@@ -1,7 +1,5 @@
 //! The reference graph: interned URLs (u32 ids), compact edges, and what each fetch ended as.
 
-use url::Url;
-
 use crate::crawl::{Class, Reason};
 use crate::intern::Interner;
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
@@ -197,11 +195,6 @@ impl Graph {
             NodeState::Done(o) => Some(o),
             _ => None,
         }
-    }
-
-    /// Parses a node's URL (they are canonical by construction).
-    pub fn parsed_url(&self, id: NodeId) -> Url {
-        Url::parse(self.url(id)).expect("interned URLs are valid")
     }
 
     /// Per-service counts: (2xx URLs, URLs that did not end 2xx).

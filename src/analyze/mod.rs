@@ -143,8 +143,8 @@ pub fn finding_id(
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Counts of the report's `summary`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Counts of the report's `summary` (serialized as is: the field order is the schema's).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub resources: u64,
     pub references: u64,

@@ -67,18 +67,8 @@ pub struct SourceInfo {
     pub snapshot: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportSummary {
-    pub resources: u64,
-    pub references: u64,
-    pub cross_service_references: u64,
-    pub broken_link: u64,
-    pub orphan: u64,
-    pub unresolved: u64,
-    pub requests: u64,
-    pub retries: u64,
-    pub out_of_scope: u64,
-}
+/// The report's `summary`: the analysis counts, as they are.
+pub type ReportSummary = crate::analyze::Summary;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportService {
@@ -185,7 +175,6 @@ impl Report {
             Origin::Crawl => ("crawl", None),
             Origin::Audit { snapshot } => ("audit", Some(snapshot.display().to_string())),
         };
-        let s = &analysis.summary;
         Report {
             schema: SCHEMA.into(),
             tool: Tool {
@@ -198,17 +187,7 @@ impl Report {
                 snapshot,
             },
             complete: analysis.complete,
-            summary: ReportSummary {
-                resources: s.resources,
-                references: s.references,
-                cross_service_references: s.cross_service_references,
-                broken_link: s.broken_link,
-                orphan: s.orphan,
-                unresolved: s.unresolved,
-                requests: s.requests,
-                retries: s.retries,
-                out_of_scope: s.out_of_scope,
-            },
+            summary: analysis.summary.clone(),
             services: analysis
                 .services
                 .iter()

@@ -503,14 +503,6 @@ impl Rules {
         self.kind(kind).links.iter().map(|&l| (l, self.link(l)))
     }
 
-    /// The link rule named `kind.link`.
-    pub fn link_by_name(&self, name: &str) -> Option<LinkId> {
-        self.links
-            .iter()
-            .position(|l| l.name == name)
-            .map(|i| i as LinkId)
-    }
-
     /// Link rules that some kind names in `must_be_referenced_by`.
     pub fn is_referring_link(&self, link: LinkId) -> bool {
         self.kinds
