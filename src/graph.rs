@@ -124,7 +124,24 @@ impl Graph {
 
     /// Interns a canonical URL; returns its id and whether it is new.
     pub fn intern(&mut self, url: &str, service: Option<ServiceId>, depth: u32) -> (NodeId, bool) {
-        let (i, new) = self.urls.intern(url);
+        self.intern_hashed(url, crate::intern::hash(url), service, depth)
+    }
+
+    /// Makes room for `nodes` more URLs of `bytes` bytes in all.
+    pub fn reserve(&mut self, nodes: usize, bytes: usize) {
+        self.urls.reserve(nodes, bytes);
+        self.nodes.reserve(nodes);
+    }
+
+    /// [`Graph::intern`] for a URL whose [`hash`](crate::intern::hash) is known.
+    pub fn intern_hashed(
+        &mut self,
+        url: &str,
+        hash: u64,
+        service: Option<ServiceId>,
+        depth: u32,
+    ) -> (NodeId, bool) {
+        let (i, new) = self.urls.intern_hashed(url, hash);
         if !new {
             return (i, false);
         }

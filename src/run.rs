@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::analyze::FindingKind;
-use crate::crawl::{self, CrawlOptions, Fanout, Observer, Stop};
+use crate::crawl::{self, CrawlOptions, Fanout, Observer, ScannedSnapshot, Stop};
 use crate::error::{Error, ReportError};
 use crate::explain::{self, ExplainOptions, RestorePoints};
 use crate::gate::{self, Gate};
@@ -14,9 +14,7 @@ use crate::graph::Graph;
 use crate::record::Recorder;
 use crate::report::{self, Format, Origin, Report};
 use crate::rules::{self, Rules};
-use crate::source::{
-    IndexSource, LiveOptions, LiveSource, Recorded, ResumeSource, Snapshot, SnapshotIndex,
-};
+use crate::source::{LiveOptions, LiveSource, Recorded, ResumeSource, Snapshot};
 use crate::{analyze, plan};
 
 /// Options every auditing command shares.
@@ -113,17 +111,26 @@ pub async fn audit(
     stop: Stop,
 ) -> Result<RunOutput, Error> {
     let prepared = prepare(opts)?;
-    // Indexed on disk: memory stays flat however large the recorded bodies are.
-    let snap = Arc::new(SnapshotIndex::open(snapshot)?);
-    let source = Arc::new(IndexSource::new(snap.clone()));
-    let graph = crawl::crawl(
-        prepared.rules.clone(),
-        source,
-        opts.crawl.clone(),
-        observer,
-        stop,
-    )
-    .await;
+    // Scanned once on every core (links extracted ahead, bodies left on disk), then replayed
+    // from the seeds in one thread: the same walk as a crawl through a snapshot source.
+    let rules = prepared.rules.clone();
+    let crawl_opts = opts.crawl.clone();
+    let path = snapshot.to_path_buf();
+    let (scan, graph) = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let scan = Arc::new(ScannedSnapshot::open(&path, &rules, &stop)?.unwrap_or_default());
+        tracing::debug!(
+            records = scan.len(),
+            "snapshot scanned in {:?}",
+            started.elapsed()
+        );
+        let started = std::time::Instant::now();
+        let graph = crawl::replay(scan.clone(), &crawl_opts, rules, observer, &stop);
+        tracing::debug!(nodes = graph.len(), "replayed in {:?}", started.elapsed());
+        Ok::<_, Error>((scan, graph))
+    })
+    .await
+    .map_err(|e| Error::Other(format!("the audit task failed: {e}")))??;
     finish_with(
         graph,
         &prepared,
@@ -131,7 +138,7 @@ pub async fn audit(
         &Origin::Audit {
             snapshot: snapshot.to_path_buf(),
         },
-        Some(snap.as_ref()),
+        Some(scan.as_ref()),
     )
 }
 
@@ -264,7 +271,9 @@ pub fn finish_with(
     origin: &Origin,
     current: Option<&dyn Recorded>,
 ) -> Result<RunOutput, Error> {
+    let started = std::time::Instant::now();
     let analysis = analyze::analyze(&graph, &prepared.rules);
+    tracing::debug!("analysed in {:?}", started.elapsed());
     let planned = plan::plan(
         analysis,
         &graph,
@@ -282,7 +291,9 @@ pub fn finish_with(
         prepared.previous.as_ref(),
         &opts.explain,
     );
+    tracing::debug!("planned and explained in {:?}", started.elapsed());
     write_reports(&opts.reports, &report)?;
+    tracing::debug!("reports written in {:?}", started.elapsed());
     let verdict = gate::judge(&report, &prepared.gate);
     Ok(RunOutput {
         exit_code: verdict.exit_code,

@@ -13,7 +13,9 @@ use super::fetch::{Fetched, Fetcher};
 use super::limits::Pacer;
 use crate::extract::{self, Extracted};
 use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, NO_RELATION};
-use crate::rules::{Rules, ServiceId};
+use crate::intern::hash;
+use crate::rules::{KindId, Rules, ServiceId};
+use crate::source::snapshot::parse_body;
 use crate::source::{Response, Source};
 
 /// How a crawl is bounded.
@@ -114,7 +116,7 @@ impl Stop {
             }
         }
     }
-    fn is_set(&self) -> bool {
+    pub(super) fn is_set(&self) -> bool {
         self.0.as_ref().is_some_and(|rx| *rx.borrow())
     }
 }
@@ -153,7 +155,6 @@ async fn crawl_loop<S: Source>(
     observer: Arc<dyn Observer>,
     mut stop: Stop,
 ) -> Graph {
-    let n = rules.services.len();
     let fetcher = Arc::new(Fetcher {
         source,
         rules: rules.clone(),
@@ -167,35 +168,8 @@ async fn crawl_loop<S: Source>(
         ),
         observer: observer.clone(),
     });
-    let mut st = State {
-        g: Graph::new(n),
-        queues: vec![VecDeque::new(); n],
-        inflight: vec![0; n],
-        limits: rules
-            .services
-            .iter()
-            .map(|s| s.concurrency.unwrap_or(usize::MAX))
-            .collect(),
-        consecutive: vec![0; n],
-        dispatched: 0,
-        in_scope_nodes: 0,
-        out_of_scope_nodes: 0,
-        opts: opts.clone(),
-        observer: observer.clone(),
-        rules: rules.clone(),
-    };
-    for (i, s) in rules.services.iter().enumerate() {
-        for seed in &s.seeds {
-            let (id, new) = st.g.intern(seed.as_str(), Some(i as ServiceId), 0);
-            st.g.nodes[id as usize].kind = rules.kind_of(seed).map(|(k, _)| k);
-            st.g.seeds.push(id);
-            if new {
-                st.in_scope_nodes += 1;
-                st.enqueue(id);
-            }
-        }
-    }
-    observer.discovered(st.g.len() as u64);
+    let mut st = State::new(rules.clone(), &opts, observer.clone());
+    st.seed();
 
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let mut task_nodes: HashMap<tokio::task::Id, NodeId> = HashMap::new();
@@ -259,30 +233,28 @@ async fn crawl_loop<S: Source>(
             () = stop.wait() => break,
         }
     }
-    if !tasks.is_empty() || stop.is_set() {
-        tasks.abort_all();
-        st.g.complete = false;
-    }
-    if st.queues.iter().any(|q| !q.is_empty()) {
-        st.g.complete = false;
-    }
-    st.g.finish();
-    st.g
+    let stopped = !tasks.is_empty() || stop.is_set();
+    tasks.abort_all();
+    st.finish(stopped)
 }
 
-/// The JSON of a body, if it is JSON. A UTF-8 byte order mark before it is skipped (RFC 8259
-/// lets parsers ignore one, and some servers send it): taking such a body for "not JSON" would
-/// hide a referring resource's links and make their targets look like orphans.
-fn parse_body(body: &[u8]) -> Option<serde_json::Value> {
-    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
-    if body.is_empty() {
-        return None;
-    }
-    serde_json::from_slice(body).ok()
+/// What became of one fetched URL, as the crawl loop records it.
+pub(super) struct Done<'a> {
+    pub outcome: Outcome,
+    /// Requests made, per service.
+    pub requests: &'a [(ServiceId, u32)],
+    pub response: Option<&'a Response>,
+    pub redirect: Option<(u16, &'a str)>,
+    pub body: Option<&'a serde_json::Value>,
+    /// Not requested: a replayed `service_unavailable`.
+    pub skipped: bool,
+    pub unreadable: bool,
 }
 
-struct State {
-    g: Graph,
+/// The crawl's bookkeeping: the graph so far, the per-service queues, the limits and the
+/// circuit breaker. Shared by the crawl loop over a [`Source`] and the snapshot replay.
+pub(super) struct State {
+    pub(super) g: Graph,
     queues: Vec<VecDeque<NodeId>>,
     inflight: Vec<usize>,
     limits: Vec<usize>,
@@ -292,11 +264,62 @@ struct State {
     in_scope_nodes: usize,
     out_of_scope_nodes: usize,
     opts: CrawlOptions,
-    observer: Arc<dyn Observer>,
+    pub(super) observer: Arc<dyn Observer>,
     rules: Arc<Rules>,
 }
 
 impl State {
+    pub(super) fn new(
+        rules: Arc<Rules>,
+        opts: &CrawlOptions,
+        observer: Arc<dyn Observer>,
+    ) -> State {
+        let n = rules.services.len();
+        State {
+            g: Graph::new(n),
+            queues: vec![VecDeque::new(); n],
+            inflight: vec![0; n],
+            limits: rules
+                .services
+                .iter()
+                .map(|s| s.concurrency.unwrap_or(usize::MAX))
+                .collect(),
+            consecutive: vec![0; n],
+            dispatched: 0,
+            in_scope_nodes: 0,
+            out_of_scope_nodes: 0,
+            opts: opts.clone(),
+            observer,
+            rules,
+        }
+    }
+
+    /// Interns and queues every service's seeds.
+    pub(super) fn seed(&mut self) {
+        let rules = self.rules.clone();
+        for (i, s) in rules.services.iter().enumerate() {
+            for seed in &s.seeds {
+                let (id, new) = self.g.intern(seed.as_str(), Some(i as ServiceId), 0);
+                self.g.nodes[id as usize].kind = rules.kind_of(seed).map(|(k, _)| k);
+                self.g.seeds.push(id);
+                if new {
+                    self.in_scope_nodes += 1;
+                    self.enqueue(id);
+                }
+            }
+        }
+        self.observer.discovered(self.g.len() as u64);
+    }
+
+    /// Ends the crawl: incomplete when it was stopped or URLs are left queued.
+    pub(super) fn finish(mut self, stopped: bool) -> Graph {
+        if stopped || self.queues.iter().any(|q| !q.is_empty()) {
+            self.g.complete = false;
+        }
+        self.g.finish();
+        self.g
+    }
+
     fn enqueue(&mut self, id: NodeId) {
         let node = &self.g.nodes[id as usize];
         let Some(s) = node.service else { return };
@@ -312,7 +335,7 @@ impl State {
         self.queues[s as usize].push_back(id);
     }
 
-    fn next_to_fetch(&mut self, next_service: &mut usize) -> Option<NodeId> {
+    pub(super) fn next_to_fetch(&mut self, next_service: &mut usize) -> Option<NodeId> {
         let n = self.queues.len();
         for k in 0..n {
             let s = (*next_service + k) % n;
@@ -343,7 +366,7 @@ impl State {
     }
 
     /// Marks a URL of a service behind an open breaker as skipped.
-    fn skip(&mut self, id: NodeId) {
+    pub(super) fn skip(&mut self, id: NodeId) {
         let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
         let outcome = Outcome {
             status: None,
@@ -369,7 +392,7 @@ impl State {
 
     /// A fetch task that panicked: the URL ends unresolved, and observers are told like for
     /// any other final outcome (so a recording replays to the same finding).
-    fn fail_internal(&mut self, id: NodeId, message: &str) {
+    pub(super) fn fail_internal(&mut self, id: NodeId, message: &str) {
         let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
         self.inflight[s] -= 1;
         tracing::error!(url = self.g.url(id), "fetch task failed: {message}");
@@ -399,50 +422,22 @@ impl State {
             body,
             unreadable,
         } = res;
-        let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
-        self.inflight[s] -= 1;
-        for &(svc, count) in &fetched.requests {
-            self.g.stats.service_requests[svc as usize] += u64::from(count);
-            self.g.stats.requests += u64::from(count);
-        }
-        self.g.stats.retries += u64::from(fetched.outcome.attempts.saturating_sub(1));
-        self.observer.fetched(&super::FetchEvent {
-            url: self.g.url(id),
-            outcome: &fetched.outcome,
-            response: fetched.response.as_ref(),
-            redirect: fetched
-                .redirect
-                .map(|status| (status, fetched.final_url.as_str())),
-            body: body.as_ref(),
-        });
-
-        // The circuit breaker counts whole fetches that ended transient.
-        if !fetched.skipped {
-            match fetched.outcome.failure.as_deref() {
-                Some(f) if f.class == Class::Transient => {
-                    self.consecutive[s] += 1;
-                    if self.consecutive[s] >= self.opts.breaker_threshold && !self.g.unavailable[s]
-                    {
-                        tracing::warn!(
-                            service = self.rules.services[s].name,
-                            "circuit breaker open after {} consecutive transient failures",
-                            self.consecutive[s]
-                        );
-                        self.g.unavailable[s] = true;
-                        let queued: Vec<NodeId> = self.queues[s].drain(..).collect();
-                        for q in queued {
-                            self.skip(q);
-                        }
-                    }
-                }
-                _ => self.consecutive[s] = 0,
-            }
-        }
-        let depth = self.g.nodes[id as usize].depth;
-        self.g.nodes[id as usize].state = NodeState::Done(fetched.outcome);
-        self.g.nodes[id as usize].unreadable = unreadable;
-
+        self.record(
+            id,
+            Done {
+                outcome: fetched.outcome,
+                requests: &fetched.requests,
+                response: fetched.response.as_ref(),
+                redirect: fetched
+                    .redirect
+                    .map(|status| (status, fetched.final_url.as_str())),
+                body: body.as_ref(),
+                skipped: fetched.skipped,
+                unreadable,
+            },
+        );
         let Some(ex) = extracted else { return };
+        let depth = self.g.nodes[id as usize].depth;
         let before = self.g.len();
         // A response's links mostly share their source: look it up once per run of links
         // (the 1M audit spent 9 % of its CPU interning sources again).
@@ -474,15 +469,15 @@ impl State {
             };
             let target = match self.g.id(link.target.as_str()) {
                 Some(target) => target,
-                None if self.room(false) => {
-                    self.out_of_scope_nodes += 1;
-                    self.g.intern(link.target.as_str(), None, depth + 1).0
-                }
-                None => {
-                    // A page of ever-new outside URLs: counted up to the bound, then cut.
-                    self.g.cut_services[s] = true;
-                    continue;
-                }
+                None => match self.admit_out_of_scope(
+                    id,
+                    link.target.as_str(),
+                    hash(link.target.as_str()),
+                    depth + 1,
+                ) {
+                    Some(target) => target,
+                    None => continue,
+                },
             };
             let pointer = self.g.intern_pointer(&link.pointer);
             self.g.out_of_scope.push(Edge {
@@ -495,6 +490,74 @@ impl State {
         if self.g.len() != before {
             self.observer.discovered(self.g.len() as u64);
         }
+    }
+
+    /// Records the final outcome of a fetched URL: request counts, observers, the circuit
+    /// breaker, the node's state.
+    pub(super) fn record(&mut self, id: NodeId, done: Done<'_>) {
+        let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
+        self.inflight[s] -= 1;
+        for &(svc, count) in done.requests {
+            self.g.stats.service_requests[svc as usize] += u64::from(count);
+            self.g.stats.requests += u64::from(count);
+        }
+        self.g.stats.retries += u64::from(done.outcome.attempts.saturating_sub(1));
+        self.observer.fetched(&super::FetchEvent {
+            url: self.g.url(id),
+            outcome: &done.outcome,
+            response: done.response,
+            redirect: done.redirect,
+            body: done.body,
+        });
+
+        // The circuit breaker counts whole fetches that ended transient.
+        if !done.skipped {
+            match done.outcome.failure.as_deref() {
+                Some(f) if f.class == Class::Transient => {
+                    self.consecutive[s] += 1;
+                    if self.consecutive[s] >= self.opts.breaker_threshold && !self.g.unavailable[s]
+                    {
+                        tracing::warn!(
+                            service = self.rules.services[s].name,
+                            "circuit breaker open after {} consecutive transient failures",
+                            self.consecutive[s]
+                        );
+                        self.g.unavailable[s] = true;
+                        let queued: Vec<NodeId> = self.queues[s].drain(..).collect();
+                        for q in queued {
+                            self.skip(q);
+                        }
+                    }
+                }
+                _ => self.consecutive[s] = 0,
+            }
+        }
+        let node = &mut self.g.nodes[id as usize];
+        node.state = NodeState::Done(done.outcome);
+        node.unreadable = done.unreadable;
+    }
+
+    /// The node for an out-of-scope URL not yet in the graph, found in the response of `from`;
+    /// `None` past the `max_resources` bound (the service is marked cut).
+    pub(super) fn admit_out_of_scope(
+        &mut self,
+        from: NodeId,
+        url: &str,
+        hash: u64,
+        depth: u32,
+    ) -> Option<NodeId> {
+        if self.room(false) {
+            self.out_of_scope_nodes += 1;
+            return Some(self.g.intern_hashed(url, hash, None, depth).0);
+        }
+        // A page of ever-new outside URLs: counted up to the bound, then cut.
+        let s = self.g.nodes[from as usize].service.expect("in scope");
+        self.cut_service(s);
+        None
+    }
+
+    pub(super) fn cut_service(&mut self, s: ServiceId) {
+        self.g.cut_services[s as usize] = true;
     }
 
     /// Whether one more new URL may be kept: fewer than `max_resources` in-scope URLs (or
@@ -515,26 +578,47 @@ impl State {
     fn node_for(&mut self, url: &Url, depth: u32) -> Option<NodeId> {
         // Most links point at URLs already seen: match the rules only for new ones.
         if let Some(id) = self.g.id(url.as_str()) {
-            let node = &mut self.g.nodes[id as usize];
-            if node.service.is_some() && node.state == NodeState::Cut && depth < node.depth {
-                node.depth = depth;
-                if self.opts.max_depth.is_none_or(|d| depth <= d) {
-                    node.state = NodeState::Pending;
-                    self.enqueue(id);
-                }
-            }
+            self.reached(id, depth);
             return Some(id);
         }
-        let Some(s) = self.rules.service_of(url) else {
-            return Some(self.g.intern(url.as_str(), None, depth).0);
+        let service = self.rules.service_of(url);
+        let kind = service.and_then(|_| self.rules.kind_of(url).map(|(k, _)| k));
+        self.admit(url.as_str(), hash(url.as_str()), service, kind, depth)
+    }
+
+    /// A known URL reached again at `depth`: one cut by depth is queued when it is now close
+    /// enough to a seed.
+    pub(super) fn reached(&mut self, id: NodeId, depth: u32) {
+        let node = &mut self.g.nodes[id as usize];
+        if node.service.is_some() && node.state == NodeState::Cut && depth < node.depth {
+            node.depth = depth;
+            if self.opts.max_depth.is_none_or(|d| depth <= d) {
+                node.state = NodeState::Pending;
+                self.enqueue(id);
+            }
+        }
+    }
+
+    /// A URL new to the graph, of `service` (None: out of scope) and `kind`: interned, and
+    /// queued when in scope. `None` past the `max_resources` bound.
+    pub(super) fn admit(
+        &mut self,
+        url: &str,
+        hash: u64,
+        service: Option<ServiceId>,
+        kind: Option<KindId>,
+        depth: u32,
+    ) -> Option<NodeId> {
+        let Some(s) = service else {
+            return Some(self.g.intern_hashed(url, hash, None, depth).0);
         };
         if !self.room(true) {
-            self.g.cut_services[s as usize] = true;
+            self.cut_service(s);
             return None;
         }
         self.in_scope_nodes += 1;
-        let (id, _) = self.g.intern(url.as_str(), Some(s), depth);
-        self.g.nodes[id as usize].kind = self.rules.kind_of(url).map(|(k, _)| k);
+        let (id, _) = self.g.intern_hashed(url, hash, Some(s), depth);
+        self.g.nodes[id as usize].kind = kind;
         self.enqueue(id);
         Some(id)
     }

@@ -1,9 +1,9 @@
 //! Collected links: interned sources, deduplication on (source, pointer, target) without
 //! quadratic scans, relation merging, and the final in-scope / out-of-scope split.
 
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use url::Url;
 
@@ -25,11 +25,10 @@ struct Entry {
 #[derive(Default)]
 pub(super) struct Sink {
     sources: Vec<Url>,
-    source_ids: HashMap<Url, u32>,
+    source_ids: FxHashMap<Url, u32>,
     entries: Vec<Entry>,
     /// Hash of (source, pointer, target) → first entry of its chain.
-    heads: HashMap<u64, u32>,
-    state: RandomState,
+    heads: FxHashMap<u64, u32>,
 }
 
 impl Sink {
@@ -60,7 +59,7 @@ impl Sink {
         if target == self.sources[source as usize] {
             return;
         }
-        let mut h = self.state.build_hasher();
+        let mut h = FxBuildHasher.build_hasher();
         source.hash(&mut h);
         pointer.hash(&mut h);
         target.as_str().hash(&mut h);

@@ -2,10 +2,9 @@
 //! implementation. The crawler walks from the seeds through a `Source`; it never reads a
 //! snapshot as a list.
 
-mod index;
 mod live;
 mod resume;
-mod snapshot;
+pub(crate) mod snapshot;
 
 use std::future::Future;
 
@@ -14,7 +13,6 @@ use url::Url;
 
 use crate::crawl::Reason;
 
-pub use index::{IndexSource, SnapshotIndex};
 pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
 pub use resume::ResumeSource;
 pub use snapshot::{CutLine, Snapshot, SnapshotEntry, SnapshotSource};
@@ -60,7 +58,7 @@ pub enum Attempt {
 }
 
 /// Something that holds recorded exchanges by canonical URL: a loaded [`Snapshot`] or an
-/// on-disk [`SnapshotIndex`].
+/// on-disk scanned one ([`ScannedSnapshot`](crate::crawl::ScannedSnapshot)).
 pub trait Recorded: Sync + std::fmt::Debug {
     /// The recorded exchange for a canonical URL (its body included).
     fn recorded(&self, url: &str) -> Option<SnapshotEntry>;

@@ -150,7 +150,7 @@ impl Snapshot {
 }
 
 /// The detail of a replayed recorded error.
-fn recorded_detail(reason: Reason) -> String {
+pub(crate) fn recorded_detail(reason: Reason) -> String {
     match reason {
         Reason::Timeout => "timed out (recorded)".into(),
         Reason::ConnectFailed => "connection failed (recorded)".into(),
@@ -160,6 +160,17 @@ fn recorded_detail(reason: Reason) -> String {
         }
         r => format!("{} (recorded)", r.as_str().replace('_', " ")),
     }
+}
+
+/// The JSON of a body, if it is JSON. A UTF-8 byte order mark before it is skipped (RFC 8259
+/// lets parsers ignore one, and some servers send it): taking such a body for "not JSON" would
+/// hide a referring resource's links and make their targets look like orphans.
+pub(crate) fn parse_body(body: &[u8]) -> Option<serde_json::Value> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    if body.is_empty() {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
 }
 
 /// Whether a line without a newline is a cut one: its JSON ends early (an interrupted

@@ -1,0 +1,529 @@
+//! The crawl of a scanned snapshot: the same walk from the seeds as [`crawl`](super::crawl)
+//! (same queues, limits, breaker, redirects and retries), done in one thread over the links
+//! the scan extracted ahead, one URL at a time.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use super::engine::{CrawlOptions, Done, Observer, State, Stop};
+use super::fetch::Fetcher;
+use super::scan::{Link, ScannedSnapshot, NONE};
+use crate::graph::{Edge, Graph, NodeId, Outcome};
+use crate::source::{Attempt, Response, Source};
+
+/// Crawls `scan` from every service's seeds, as [`crawl`](super::crawl) would over the same
+/// snapshot, and returns the reference graph. Recorded rate limits are not waited for: a
+/// replay answers at once.
+pub fn replay(
+    scan: Arc<ScannedSnapshot>,
+    opts: &CrawlOptions,
+    rules: Arc<crate::rules::Rules>,
+    observer: Arc<dyn Observer>,
+    stop: &Stop,
+) -> Graph {
+    let mut r = Replay {
+        st: State::new(rules.clone(), opts, observer.clone()),
+        node_of: vec![NONE; scan.url_count()],
+        scan_of: Vec::new(),
+        pointer_of: vec![NONE; scan.pointer_count()],
+        scan: scan.clone(),
+    };
+    r.st.g.reserve(scan.url_count(), scan.url_bytes());
+    r.st.seed();
+    for id in 0..r.st.g.len() as NodeId {
+        let sid = r.scan.id(r.st.g.url(id)).unwrap_or(NONE);
+        r.scan_of.push(sid);
+        if sid != NONE {
+            r.node_of[sid as usize] = id;
+        }
+    }
+    let fetcher = Fetcher {
+        source: Arc::new(ScanSource { scan }),
+        rules: rules.clone(),
+        policy: opts.retry,
+        pacers: Arc::new(rules.services.iter().map(|_| None).collect()),
+        observer,
+    };
+
+    let mut next_service = 0usize;
+    let mut done = 0u64;
+    let mut stopped = false;
+    while let Some(id) = r.st.next_to_fetch(&mut next_service) {
+        if done % 1024 == 0 && stop.is_set() {
+            // Counted as dispatched but not fetched: the URL stays pending.
+            stopped = true;
+            break;
+        }
+        done += 1;
+        r.fetch(id, &fetcher);
+    }
+    r.st.finish(stopped || stop.is_set())
+}
+
+struct Replay {
+    st: State,
+    scan: Arc<ScannedSnapshot>,
+    /// Scan URL id → graph node ([`NONE`]: not in the graph yet).
+    node_of: Vec<NodeId>,
+    /// Graph node → scan URL id ([`NONE`]: a seed the snapshot never names).
+    scan_of: Vec<u32>,
+    /// Scan pointer id → graph pointer id.
+    pointer_of: Vec<u32>,
+}
+
+impl Replay {
+    fn fetch(&mut self, id: NodeId, fetcher: &Fetcher<ScanSource>) {
+        let sid = self.scan_of[id as usize];
+        let scan = self.scan.clone();
+        let rec = if sid == NONE { None } else { scan.rec(sid) };
+        // Most URLs answered 2xx at once: no redirect, nothing to retry.
+        if let Some((rec, status)) = rec.and_then(|r| Some((r, r.ok_status()?))) {
+            let service = self.st.g.nodes[id as usize].service.expect("in scope");
+            self.st.record(
+                id,
+                Done {
+                    outcome: Outcome {
+                        status: Some(status),
+                        attempts: 1,
+                        failure: None,
+                    },
+                    requests: &[(service, 1)],
+                    response: None,
+                    redirect: None,
+                    body: None,
+                    skipped: false,
+                    unreadable: rec.unreadable,
+                },
+            );
+            let (links, out) = scan.links_of(rec);
+            self.add_links(id, links, out);
+            return;
+        }
+        // Anything else goes through the crawl's own fetch: redirects, retries, statuses.
+        let url = Url::parse(self.st.g.url(id)).expect("canonical");
+        let fetched = futures::executor::block_on(fetcher.fetch(&url));
+        let ok = fetched.outcome.is_ok();
+        let final_rec = ok
+            .then(|| scan.id(fetched.final_url.as_str()))
+            .flatten()
+            .and_then(|f| scan.rec(f));
+        self.st.record(
+            id,
+            Done {
+                outcome: fetched.outcome,
+                requests: &fetched.requests,
+                response: fetched.response.as_ref(),
+                redirect: fetched
+                    .redirect
+                    .map(|status| (status, fetched.final_url.as_str())),
+                body: None,
+                skipped: fetched.skipped,
+                unreadable: final_rec.is_some_and(|r| r.unreadable),
+            },
+        );
+        if let Some(rec) = final_rec {
+            let (links, out) = scan.links_of(rec);
+            self.add_links(id, links, out);
+        }
+    }
+
+    /// The graph node of a scan URL found in the response of a node at `depth`.
+    fn node(&mut self, sid: u32, depth: u32) -> Option<NodeId> {
+        let known = self.node_of[sid as usize];
+        if known != NONE {
+            self.st.reached(known, depth);
+            return Some(known);
+        }
+        let meta = self.scan.meta(sid);
+        let id = self.st.admit(
+            self.scan.url(sid),
+            self.scan.hash(sid),
+            meta.service,
+            meta.kind,
+            depth,
+        )?;
+        self.mapped(id, sid);
+        Some(id)
+    }
+
+    fn mapped(&mut self, id: NodeId, sid: u32) {
+        debug_assert_eq!(id as usize, self.scan_of.len());
+        self.scan_of.push(sid);
+        self.node_of[sid as usize] = id;
+    }
+
+    fn pointer(&mut self, p: u32) -> u32 {
+        let known = self.pointer_of[p as usize];
+        if known != NONE {
+            return known;
+        }
+        let id = self.st.g.intern_pointer(self.scan.pointer(p));
+        self.pointer_of[p as usize] = id;
+        id
+    }
+
+    /// Adds the references of the response of node `id` (as the crawl loop's `complete`).
+    fn add_links(&mut self, id: NodeId, links: &[Link], out_of_scope: &[Link]) {
+        let depth = self.st.g.nodes[id as usize].depth;
+        let before = self.st.g.len();
+        let mut last: Option<(u32, Option<NodeId>)> = None;
+        for l in links {
+            let source = match last {
+                Some((s, node)) if s == l.source => node,
+                _ => {
+                    let node = self.node(l.source, depth);
+                    last = Some((l.source, node));
+                    node
+                }
+            };
+            let (Some(source), Some(target)) = (source, self.node(l.target, depth + 1)) else {
+                continue;
+            };
+            let pointer = self.pointer(l.pointer);
+            self.st.g.edges.push(Edge {
+                source,
+                pointer,
+                target,
+                relation: l.relation,
+            });
+        }
+        for l in out_of_scope {
+            let Some(source) = self.node(l.source, depth) else {
+                continue;
+            };
+            let target = match self.node_of[l.target as usize] {
+                NONE => {
+                    let Some(t) = self.st.admit_out_of_scope(
+                        id,
+                        self.scan.url(l.target),
+                        self.scan.hash(l.target),
+                        depth + 1,
+                    ) else {
+                        continue;
+                    };
+                    self.mapped(t, l.target);
+                    t
+                }
+                t => t,
+            };
+            let pointer = self.pointer(l.pointer);
+            self.st.g.out_of_scope.push(Edge {
+                source,
+                pointer,
+                target,
+                relation: l.relation,
+            });
+        }
+        if self.st.g.len() != before {
+            self.st.observer.discovered(self.st.g.len() as u64);
+        }
+    }
+}
+
+/// The scanned snapshot as a source, for the fetches that are not a plain 2xx: statuses,
+/// headers (`Location`, `Retry-After`) and recorded errors. Bodies are not read: the scan
+/// already extracted their links.
+struct ScanSource {
+    scan: Arc<ScannedSnapshot>,
+}
+
+impl Source for ScanSource {
+    async fn fetch(&self, url: &Url) -> Attempt {
+        let Some(rec) = self.scan.id(url.as_str()).and_then(|id| self.scan.rec(id)) else {
+            return crate::source::snapshot::replay(None);
+        };
+        match rec.outcome {
+            Ok(status) => Attempt::Answer(Response {
+                status,
+                headers: self.scan.headers(rec),
+                body: bytes::Bytes::new(),
+                truncated: false,
+            }),
+            Err(reason) => Attempt::Failed {
+                reason,
+                detail: crate::source::snapshot::recorded_detail(reason),
+                status: rec.error_status,
+            },
+        }
+    }
+
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+    use crate::crawl::{crawl, Quiet, RetryPolicy};
+    use crate::graph::NodeState;
+    use crate::rules::Rules;
+    use crate::source::{Snapshot, SnapshotSource};
+
+    /// Everything a graph says, keyed by URL (node ids depend on the order of discovery).
+    fn normal(g: &Graph) -> Vec<String> {
+        let mut out = vec![format!(
+            "stats {} {} {:?} cut {:?} unavailable {:?} complete {} seeds {:?}",
+            g.stats.requests,
+            g.stats.retries,
+            g.stats.service_requests,
+            g.cut_services,
+            g.unavailable,
+            g.complete,
+            g.seeds.iter().map(|&s| g.url(s)).collect::<Vec<_>>(),
+        )];
+        let nodes: BTreeSet<String> = (0..g.len() as NodeId)
+            .map(|id| {
+                let n = g.node(id);
+                let state = match &n.state {
+                    NodeState::Done(o) => format!("{o:?}"),
+                    other => format!("{other:?}"),
+                };
+                format!(
+                    "node {} {:?} {:?} depth {} unreadable {} {state}",
+                    g.url(id),
+                    n.service,
+                    n.kind,
+                    n.depth,
+                    n.unreadable
+                )
+            })
+            .collect();
+        let edges = |edges: &[Edge], tag: &str| -> BTreeSet<String> {
+            edges
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{tag} {} {} {} {}",
+                        g.url(e.source),
+                        g.pointer(e.pointer),
+                        g.url(e.target),
+                        e.relation
+                    )
+                })
+                .collect()
+        };
+        out.extend(nodes);
+        out.extend(edges(&g.edges, "edge"));
+        out.extend(edges(&g.out_of_scope, "out"));
+        out
+    }
+
+    fn both(rules: Rules, snapshot: &Path, opts: CrawlOptions) -> (Vec<String>, Vec<String>) {
+        let rules = Arc::new(rules);
+        // One fetch at a time: the crawl loop then visits URLs in the replay's order, so even
+        // order-dependent outcomes (breaker, depth, resource limits) must agree.
+        let opts = CrawlOptions {
+            concurrency: 1,
+            ..opts
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let snap = Arc::new(Snapshot::load(snapshot).unwrap());
+        let crawled = rt.block_on(crawl(
+            rules.clone(),
+            Arc::new(SnapshotSource::new(snap)),
+            opts.clone(),
+            Arc::new(Quiet),
+            Stop::never(),
+        ));
+        let scan = ScannedSnapshot::open(snapshot, &rules, &Stop::never())
+            .unwrap()
+            .unwrap();
+        let replayed = replay(
+            Arc::new(scan),
+            &opts,
+            rules,
+            Arc::new(Quiet),
+            &Stop::never(),
+        );
+        (normal(&crawled), normal(&replayed))
+    }
+
+    fn assert_same(rules: Rules, snapshot: &Path, opts: CrawlOptions) {
+        let (crawled, replayed) = both(rules, snapshot, opts);
+        assert!(crawled.len() > 2, "{crawled:?}");
+        for (c, r) in crawled.iter().zip(&replayed) {
+            assert_eq!(c, r, "{}", snapshot.display());
+        }
+        assert_eq!(crawled.len(), replayed.len(), "{}", snapshot.display());
+    }
+
+    #[test]
+    fn the_replay_builds_the_crawls_graph_on_every_fixture() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cases = [
+            ("bac-talk", "bac-talk/independent-backup.ndjson"),
+            ("bac-talk", "bac-talk/orphan-state.ndjson"),
+            ("bac-talk", "bac-talk/synchronized-backup.ndjson"),
+            (
+                "bac-talk-restore",
+                "bac-talk-restore/independent-backup.ndjson",
+            ),
+            ("bac-talk-restore", "bac-talk-restore/before.ndjson"),
+            ("shop", "shop/shop.ndjson"),
+            ("shop-restore", "shop-restore/before.ndjson"),
+        ];
+        for (rules, snapshot) in cases {
+            let rules = crate::rules::load(&root.join(format!("rules/{rules}.toml"))).unwrap();
+            let path = root.join("fixtures").join(snapshot);
+            assert_same(rules.clone(), &path, CrawlOptions::default());
+            for depth in [0, 1, 2] {
+                let opts = CrawlOptions {
+                    max_depth: Some(depth),
+                    ..CrawlOptions::default()
+                };
+                assert_same(rules.clone(), &path, opts);
+            }
+            for max in [1, 5, 40] {
+                let opts = CrawlOptions {
+                    max_resources: Some(max),
+                    ..CrawlOptions::default()
+                };
+                assert_same(rules.clone(), &path, opts);
+            }
+        }
+    }
+
+    #[test]
+    fn the_replay_agrees_on_redirects_retries_breakers_and_odd_bodies() {
+        let rules = crate::rules::parse(
+            Path::new("t.toml"),
+            r#"
+version = 1
+[services.a]
+base_url = "http://127.0.0.1:9001/"
+seeds = ["/a", "/missing-seed"]
+[services.b]
+base_url = "http://127.0.0.1:9002/"
+seeds = ["/b"]
+[kinds.item]
+service = "a"
+path = "/items/{id}"
+must_be_referenced_by = ["thing.item"]
+[kinds.thing]
+service = "b"
+path = "/things/{id}"
+[kinds.thing.links.item]
+rel = "item"
+to = "item"
+"#,
+            &|_| None,
+        )
+        .unwrap();
+        let mut lines: Vec<String> = Vec::new();
+        let hal = |url: &str, links: &[(&str, &str)]| {
+            let l: Vec<String> = links
+                .iter()
+                .map(|(rel, href)| format!(r#""{rel}":{{"href":"{href}"}}"#))
+                .collect();
+            format!(
+                r#"{{"url":"{url}","status":200,"headers":{{"content-type":"application/hal+json"}},"body":{{"_links":{{"self":{{"href":"{url}"}},{}}}}}}}"#,
+                l.join(",")
+            )
+        };
+        let a = "http://127.0.0.1:9001";
+        let b = "http://127.0.0.1:9002";
+        lines.push(hal(
+            &format!("{a}/a"),
+            &[
+                ("r1", "/redirect-1"),
+                ("r2", "/redirect-chain-0"),
+                ("r3", "/redirect-out"),
+                ("r4", "/flaky"),
+                ("r5", "/gone"),
+                ("r6", "/not-json"),
+                ("r7", "/null-body"),
+                ("r8", "/items/1"),
+                ("r9", "/items/2?x=1"),
+                ("ext", "http://elsewhere.example/x"),
+                ("rel", "items/3"),
+                ("dup", "/dup"),
+            ],
+        ));
+        lines.push(format!(
+            r#"{{"url":"{a}/redirect-1","status":301,"headers":{{"location":"/items/4"}}}}"#
+        ));
+        for i in 0..7 {
+            lines.push(format!(
+                r#"{{"url":"{a}/redirect-chain-{i}","status":302,"headers":{{"location":"/redirect-chain-{}"}}}}"#,
+                i + 1
+            ));
+        }
+        lines.push(format!(
+            r#"{{"url":"{a}/redirect-out","status":302,"headers":{{"location":"http://elsewhere.example/"}}}}"#
+        ));
+        lines.push(format!(
+            r#"{{"url":"{a}/flaky","status":503,"headers":{{"retry-after":"1"}}}}"#
+        ));
+        lines.push(format!(r#"{{"url":"{a}/gone","status":410}}"#));
+        lines.push(format!(
+            r#"{{"url":"{a}/not-json","status":200,"body_not_json":true}}"#
+        ));
+        lines.push(format!(
+            r#"{{"url":"{a}/null-body","status":200,"body":null}}"#
+        ));
+        lines.push(format!(
+            r#"{{"url":"{a}/items/1","status":200,"headers":{{"link":"<{b}/things/9>; rel=\"item\""}},"body":{{"id":1}}}}"#
+        ));
+        lines.push(hal(&format!("{a}/items/4"), &[("up", "/a")]));
+        lines.push(format!(r#"{{"url":"{a}/dup","status":404}}"#));
+        lines.push(hal(&format!("{a}/dup"), &[("x", "/items/5")]));
+        lines.push(format!(r#"{{"url":"{a}/items/5","error":"timeout"}}"#));
+        // Service b: ten timeouts in a row open its breaker; the rest are skipped.
+        let things: Vec<(String, String)> = (0..30)
+            .map(|i| (format!("t{i}"), format!("{b}/things/{i}")))
+            .collect();
+        let refs: Vec<(&str, &str)> = things
+            .iter()
+            .map(|(r, h)| (r.as_str(), h.as_str()))
+            .collect();
+        lines.push(hal(&format!("{b}/b"), &refs));
+        for i in 0..30 {
+            if (3..15).contains(&i) {
+                lines.push(format!(r#"{{"url":"{b}/things/{i}","error":"timeout"}}"#));
+            } else {
+                lines.push(hal(
+                    &format!("{b}/things/{i}"),
+                    &[("item", &format!("{a}/items/{}", i % 4))],
+                ));
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.ndjson");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        for opts in [
+            CrawlOptions::default(),
+            CrawlOptions {
+                retry: RetryPolicy {
+                    retries: 0,
+                    ..RetryPolicy::default()
+                },
+                ..CrawlOptions::default()
+            },
+            CrawlOptions {
+                breaker_threshold: 3,
+                ..CrawlOptions::default()
+            },
+            CrawlOptions {
+                max_depth: Some(1),
+                ..CrawlOptions::default()
+            },
+            CrawlOptions {
+                max_resources: Some(10),
+                ..CrawlOptions::default()
+            },
+        ] {
+            let (crawled, replayed) = both(rules.clone(), &path, opts.clone());
+            assert!(crawled.iter().any(|l| l.contains("TooManyRedirects")));
+            assert!(crawled.iter().any(|l| l.contains("unreadable true")));
+            assert_eq!(crawled, replayed, "{opts:?}");
+        }
+    }
+}

@@ -1,0 +1,532 @@
+//! A snapshot read ahead of its replay: every line parsed and its links extracted once, on
+//! every core, into interned URLs and compact link lists. The replay then walks from the
+//! seeds over integers alone, and bodies stay on disk (read back only for the explain stage).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+use url::Url;
+
+use super::classify::{classify_status, Reason, Verdict};
+use super::engine::Stop;
+use crate::error::SnapshotError;
+use crate::extract::{self, FoundLink};
+use crate::intern::Interner;
+use crate::rules::{KindId, LinkId, Rules, ServiceId};
+use crate::source::snapshot::{
+    is_cut, parse_body, parse_line, snapshot_files, SnapshotEntry, NOT_JSON_BODY,
+};
+use crate::source::{Headers, Recorded};
+
+/// No record / no node.
+pub(super) const NONE: u32 = u32::MAX;
+
+/// What the rules say about a URL.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Meta {
+    pub service: Option<ServiceId>,
+    pub kind: Option<KindId>,
+}
+
+/// One reference found in a recorded 2xx body (ids into the scan's interners).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Link {
+    pub source: u32,
+    pub pointer: u32,
+    pub target: u32,
+    pub relation: LinkId,
+}
+
+/// The recorded exchange of one URL (the last line that names it).
+#[derive(Debug, Clone)]
+pub(super) struct Rec {
+    pub outcome: Result<u16, Reason>,
+    pub error_status: Option<u16>,
+    headers: u32,
+    file: u16,
+    /// The body was recorded as not JSON.
+    not_json: bool,
+    /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
+    pub unreadable: bool,
+    len: u32,
+    offset: u64,
+    /// In-scope references, then out-of-scope ones, in [`ScannedSnapshot::links`].
+    links: Range<u32>,
+    out_of_scope: Range<u32>,
+}
+
+impl Rec {
+    /// The status of a plain 2xx answer (no redirect to follow, nothing to retry).
+    pub fn ok_status(&self) -> Option<u16> {
+        match self.outcome {
+            Ok(s) if classify_status(s) == Verdict::Ok => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A snapshot, scanned: every URL interned once, each line's outcome and extracted links.
+#[derive(Debug, Default)]
+pub struct ScannedSnapshot {
+    files: Vec<File>,
+    paths: Vec<PathBuf>,
+    /// Every URL: the recorded ones and every link target.
+    urls: Interner,
+    meta: Vec<Meta>,
+    pointers: Interner,
+    /// Per URL id: its record in `recs`, or [`NONE`].
+    rec_of: Vec<u32>,
+    recs: Vec<Rec>,
+    links: Vec<Link>,
+    header_sets: Vec<Headers>,
+}
+
+/// What one thread read from one byte range of a file.
+struct Chunk {
+    urls: Interner,
+    meta: Vec<Meta>,
+    pointers: Interner,
+    /// (URL id, record), in line order.
+    recs: Vec<(u32, Rec)>,
+    links: Vec<Link>,
+    header_sets: Vec<Vec<(String, String)>>,
+    lines: usize,
+    /// The first bad line: (line number within the chunk, error).
+    error: Option<(usize, SnapshotError)>,
+    stopped: bool,
+}
+
+impl ScannedSnapshot {
+    /// Scans one NDJSON file or a folder of them (later lines win, as in
+    /// [`Snapshot::load`](crate::source::Snapshot::load)); errors name the file and line.
+    /// `None` when `stop` was set during the scan.
+    pub fn open(
+        path: &Path,
+        rules: &Rules,
+        stop: &Stop,
+    ) -> Result<Option<ScannedSnapshot>, SnapshotError> {
+        let paths = snapshot_files(path)?;
+        let mut scan = ScannedSnapshot {
+            files: Vec::new(),
+            paths: paths.clone(),
+            urls: Interner::new(),
+            meta: Vec::new(),
+            pointers: Interner::new(),
+            rec_of: Vec::new(),
+            recs: Vec::new(),
+            links: Vec::new(),
+            header_sets: Vec::new(),
+        };
+        let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
+        for (fi, file_path) in paths.iter().enumerate() {
+            let io = |source| SnapshotError::Io {
+                path: file_path.clone(),
+                source,
+            };
+            let file = File::open(file_path).map_err(io)?;
+            let size = file.metadata().map_err(io)?.len();
+            let bounds = split_at_lines(&file, size).map_err(io)?;
+            let chunks: Vec<std::io::Result<Chunk>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = bounds
+                    .windows(2)
+                    .map(|w| {
+                        let (start, end) = (w[0], w[1]);
+                        let file_path = file_path.as_path();
+                        scope.spawn(move || {
+                            let t = std::time::Instant::now();
+                            let c = read_chunk(file_path, fi as u16, start, end, rules, stop);
+                            tracing::debug!(start, end, "chunk read in {:?}", t.elapsed());
+                            c
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("scan thread panicked"))
+                    .collect()
+            });
+            let mut lines_before = 0;
+            for chunk in chunks {
+                let chunk = chunk.map_err(io)?;
+                if let Some((line, e)) = chunk.error {
+                    return Err(match e {
+                        SnapshotError::Line { path, message, .. } => SnapshotError::Line {
+                            path,
+                            line: lines_before + line,
+                            message,
+                        },
+                        other => other,
+                    });
+                }
+                if chunk.stopped {
+                    return Ok(None);
+                }
+                lines_before += chunk.lines;
+                let t = std::time::Instant::now();
+                scan.merge(chunk, &mut header_ids);
+                tracing::debug!("chunk merged in {:?}", t.elapsed());
+            }
+            scan.files.push(file);
+        }
+        Ok(Some(scan))
+    }
+
+    /// Adds one chunk's URLs, pointers, records and links (its records win over earlier ones).
+    fn merge(&mut self, chunk: Chunk, header_ids: &mut FxHashMap<Vec<(String, String)>, u32>) {
+        let Chunk {
+            urls,
+            meta,
+            pointers,
+            recs,
+            links,
+            header_sets,
+            ..
+        } = chunk;
+        let header_remap: Vec<u32> = header_sets
+            .into_iter()
+            .map(|set| {
+                let next = self.header_sets.len() as u32;
+                *header_ids.entry(set).or_insert_with_key(|set| {
+                    self.header_sets.push(set.clone().into());
+                    next
+                })
+            })
+            .collect();
+        let url_remap: Vec<u32> = if self.urls.is_empty() {
+            // The first chunk's interner becomes the scan's: nothing to copy.
+            self.urls = urls;
+            self.meta = meta;
+            (0..self.urls.len() as u32).collect()
+        } else {
+            (0..urls.len() as u32)
+                .map(|i| {
+                    let (id, new) = self.urls.intern_hashed(urls.resolve(i), urls.hash_of(i));
+                    if new {
+                        self.meta.push(meta[i as usize]);
+                    }
+                    id
+                })
+                .collect()
+        };
+        let pointer_remap: Vec<u32> = (0..pointers.len() as u32)
+            .map(|i| self.pointers.intern(pointers.resolve(i)).0)
+            .collect();
+        self.rec_of.resize(self.urls.len(), NONE);
+        let base = self.links.len() as u32;
+        self.links.extend(links.into_iter().map(|l| Link {
+            source: url_remap[l.source as usize],
+            pointer: pointer_remap[l.pointer as usize],
+            target: url_remap[l.target as usize],
+            relation: l.relation,
+        }));
+        let shift = |r: &Range<u32>| r.start + base..r.end + base;
+        for (url, mut rec) in recs {
+            rec.headers = header_remap[rec.headers as usize];
+            rec.links = shift(&rec.links);
+            rec.out_of_scope = shift(&rec.out_of_scope);
+            let url = url_remap[url as usize] as usize;
+            if self.rec_of[url] == NONE {
+                self.rec_of[url] = self.recs.len() as u32;
+                self.recs.push(rec);
+            } else {
+                // A later line for the same URL wins (its earlier links stay unused).
+                self.recs[self.rec_of[url] as usize] = rec;
+            }
+        }
+    }
+
+    /// Number of distinct URLs recorded.
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// The id of a canonical URL seen in the snapshot (recorded or linked to).
+    pub(super) fn id(&self, url: &str) -> Option<u32> {
+        self.urls.get(url)
+    }
+
+    pub(super) fn url(&self, id: u32) -> &str {
+        self.urls.resolve(id)
+    }
+
+    pub(super) fn hash(&self, id: u32) -> u64 {
+        self.urls.hash_of(id)
+    }
+
+    pub(super) fn url_bytes(&self) -> usize {
+        self.urls.bytes()
+    }
+
+    pub(super) fn meta(&self, id: u32) -> Meta {
+        self.meta[id as usize]
+    }
+
+    pub(super) fn url_count(&self) -> usize {
+        self.urls.len()
+    }
+
+    pub(super) fn pointer(&self, id: u32) -> &str {
+        self.pointers.resolve(id)
+    }
+
+    pub(super) fn pointer_count(&self) -> usize {
+        self.pointers.len()
+    }
+
+    /// The record of a URL id.
+    pub(super) fn rec(&self, id: u32) -> Option<&Rec> {
+        match self.rec_of.get(id as usize) {
+            Some(&r) if r != NONE => Some(&self.recs[r as usize]),
+            _ => None,
+        }
+    }
+
+    /// A record's in-scope and out-of-scope references.
+    pub(super) fn links_of(&self, rec: &Rec) -> (&[Link], &[Link]) {
+        let at = |r: &Range<u32>| &self.links[r.start as usize..r.end as usize];
+        (at(&rec.links), at(&rec.out_of_scope))
+    }
+
+    pub(super) fn headers(&self, rec: &Rec) -> Headers {
+        self.header_sets[rec.headers as usize].clone()
+    }
+
+    fn read_body(&self, rec: &Rec) -> std::io::Result<bytes::Bytes> {
+        if rec.not_json {
+            return Ok(bytes::Bytes::from_static(NOT_JSON_BODY));
+        }
+        if rec.len == 0 {
+            return Ok(bytes::Bytes::new());
+        }
+        let mut buf = vec![0u8; rec.len as usize];
+        read_exact_at(&self.files[rec.file as usize], &mut buf, rec.offset)?;
+        Ok(bytes::Bytes::from(buf))
+    }
+}
+
+impl Recorded for ScannedSnapshot {
+    fn recorded(&self, url: &str) -> Option<SnapshotEntry> {
+        let rec = self.rec(self.id(url)?)?;
+        let body = match self.read_body(rec) {
+            Ok(b) => b,
+            Err(err) => {
+                tracing::error!(
+                    file = %self.paths[rec.file as usize].display(),
+                    "cannot read a recorded body: {err}"
+                );
+                bytes::Bytes::new()
+            }
+        };
+        Some(SnapshotEntry {
+            outcome: rec.outcome,
+            error_status: rec.error_status,
+            headers: self.headers(rec),
+            body,
+        })
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
+}
+
+/// Byte offsets splitting a file into one range per core, each starting at a line start.
+fn split_at_lines(file: &File, size: u64) -> std::io::Result<Vec<u64>> {
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let parts = if size < 1 << 20 { 1 } else { parts.min(8) };
+    let mut bounds = vec![0u64];
+    let mut f = file.try_clone()?;
+    for i in 1..parts {
+        let guess = size * i / parts;
+        if guess <= *bounds.last().expect("non-empty") {
+            continue;
+        }
+        f.seek(SeekFrom::Start(guess))?;
+        let mut reader = BufReader::new(&mut f);
+        let mut skipped = Vec::new();
+        let n = reader.read_until(b'\n', &mut skipped)? as u64;
+        let at = guess + n;
+        if at < size {
+            bounds.push(at);
+        }
+    }
+    bounds.push(size);
+    Ok(bounds)
+}
+
+/// Interns a chunk's URLs with what the rules say about each.
+struct Urls<'r> {
+    rules: &'r Rules,
+    urls: Interner,
+    meta: Vec<Meta>,
+}
+
+impl Urls<'_> {
+    fn intern(&mut self, url: &Url) -> u32 {
+        let (id, new) = self.urls.intern(url.as_str());
+        if new {
+            let service = self.rules.service_of(url);
+            let kind = service.and_then(|_| self.rules.kind_of(url).map(|(k, _)| k));
+            self.meta.push(Meta { service, kind });
+        }
+        id
+    }
+}
+
+fn read_chunk(
+    path: &Path,
+    file: u16,
+    start: u64,
+    end: u64,
+    rules: &Rules,
+    stop: &Stop,
+) -> std::io::Result<Chunk> {
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(start))?;
+    let mut reader = BufReader::with_capacity(1 << 20, f.take(end - start));
+    let mut urls = Urls {
+        rules,
+        urls: Interner::new(),
+        meta: Vec::new(),
+    };
+    let mut pointers = Interner::new();
+    let mut chunk = Chunk {
+        urls: Interner::new(),
+        meta: Vec::new(),
+        pointers: Interner::new(),
+        recs: Vec::new(),
+        links: Vec::new(),
+        header_sets: Vec::new(),
+        lines: 0,
+        error: None,
+        stopped: false,
+    };
+    let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
+    let mut line = Vec::with_capacity(4096);
+    let mut offset = start;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        chunk.lines += 1;
+        if chunk.lines == 256 {
+            // Size the interner for the whole chunk from its first lines, rather than grow
+            // it (and move it) twenty times.
+            let read = (offset - start).max(1) as f64;
+            let left = (end - offset) as f64 / read;
+            urls.urls.reserve(
+                (urls.urls.len() as f64 * left) as usize,
+                (urls.urls.bytes() as f64 * left) as usize,
+            );
+        }
+        if chunk.lines % 4096 == 0 && stop.is_set() {
+            chunk.stopped = true;
+            break;
+        }
+        let line_start = offset;
+        offset += n as u64;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if !line.ends_with(b"\n") && is_cut(text) {
+            tracing::warn!(
+                "{}:{}: the last line is cut short (an interrupted recording?): ignored; \
+                 `crawl --resume` finishes a recording",
+                path.display(),
+                chunk.lines
+            );
+            break;
+        }
+        let parsed = match parse_line(path, chunk.lines, text) {
+            Ok(p) => p,
+            Err(e) => {
+                chunk.error = Some((chunk.lines, e));
+                break;
+            }
+        };
+        let next = chunk.header_sets.len() as u32;
+        let headers = *header_ids.entry(parsed.headers).or_insert_with_key(|h| {
+            chunk.header_sets.push(h.clone());
+            next
+        });
+        let not_json = parsed.body_not_json && parsed.body.is_none();
+        let body_text = parsed.body.clone().map(|r| &text[r]).unwrap_or_default();
+        let (body_offset, len) = match &parsed.body {
+            Some(r) => (line_start + r.start as u64, (r.end - r.start) as u32),
+            None => (0, 0),
+        };
+        let url = Url::parse(&parsed.url).expect("parse_line gives a canonical URL");
+        let id = urls.intern(&url);
+        let mut rec = Rec {
+            outcome: parsed.outcome,
+            error_status: parsed.error_status,
+            headers,
+            file,
+            not_json,
+            unreadable: false,
+            len,
+            offset: body_offset,
+            links: 0..0,
+            out_of_scope: 0..0,
+        };
+        if matches!(parsed.outcome, Ok(s) if classify_status(s) == Verdict::Ok) {
+            // What the crawl does with the answer (`engine.rs`): the same body bytes, the
+            // same extraction against the same URL.
+            let body = if not_json {
+                None
+            } else {
+                parse_body(body_text)
+            };
+            rec.unreadable =
+                body.is_none() && (not_json || !body_text.iter().all(u8::is_ascii_whitespace));
+            let header_set = &chunk.header_sets[headers as usize];
+            let found = extract::extract(rules, &url, header_set, body.as_ref());
+            let mut add = |links: &[FoundLink], chunk: &mut Chunk| {
+                let from = chunk.links.len() as u32;
+                let mut last: Option<(&Url, u32)> = None;
+                for l in links {
+                    let source = match last {
+                        Some((u, id)) if u == &l.source => id,
+                        _ => {
+                            let id = urls.intern(&l.source);
+                            last = Some((&l.source, id));
+                            id
+                        }
+                    };
+                    chunk.links.push(Link {
+                        source,
+                        pointer: pointers.intern(&l.pointer).0,
+                        target: urls.intern(&l.target),
+                        relation: l.relation.unwrap_or(crate::graph::NO_RELATION),
+                    });
+                }
+                from..chunk.links.len() as u32
+            };
+            rec.links = add(&found.links, &mut chunk);
+            rec.out_of_scope = add(&found.out_of_scope, &mut chunk);
+        }
+        chunk.recs.push((id, rec));
+    }
+    chunk.urls = urls.urls;
+    chunk.meta = urls.meta;
+    chunk.pointers = pointers;
+    Ok(chunk)
+}
