@@ -132,115 +132,112 @@ fn from_canonical(s: &str) -> Url {
 /// literals other than a plain dotted quad, IDNs, percent-escapes in the path, userinfo,
 /// fragments, default ports, dot segments) takes the slow path.
 pub fn already_canonical(s: &str) -> Option<&str> {
-    let (rest, default_port) = if let Some(r) = s.strip_prefix("http://") {
-        (r, "80")
-    } else if let Some(r) = s.strip_prefix("https://") {
-        (r, "443")
+    let b = s.as_bytes();
+    let (rest, default_port): (&[u8], &[u8]) = if let Some(r) = b.strip_prefix(b"http://") {
+        (r, b"80")
+    } else if let Some(r) = b.strip_prefix(b"https://") {
+        (r, b"443")
     } else {
         return None;
     };
-    let slash = rest.find('/')?;
+    let slash = rest.iter().position(|&c| c == b'/')?;
     let (authority, path_query) = rest.split_at(slash);
-    let (host, port) = match authority.split_once(':') {
-        Some((h, p)) => (h, Some(p)),
+    let (host, port) = match authority.iter().position(|&c| c == b':') {
+        Some(i) => (&authority[..i], Some(&authority[i + 1..])),
         None => (authority, None),
     };
     if let Some(p) = port {
         let ok = !p.is_empty()
             && p.len() <= 5
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && !p.starts_with('0')
-            && p.parse::<u32>().is_ok_and(|n| n <= 65535)
+            && p.iter().all(u8::is_ascii_digit)
+            && p[0] != b'0'
+            && p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
             && p != default_port;
         if !ok {
             return None;
         }
     }
-    if host.is_empty() || host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+    if host.is_empty() || host[0] == b'.' || host[host.len() - 1] == b'.' {
         return None;
     }
     if !host
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        .iter()
+        .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-')
     {
         return None;
     }
-    let labels = || host.split('.');
-    if labels().any(|l| l.starts_with("xn--") || l.starts_with("0x")) {
-        return None;
+    let mut labels = 0;
+    let mut last_numeric = false;
+    for label in host.split(|&c| c == b'.') {
+        if label.is_empty() || label.starts_with(b"xn--") || label.starts_with(b"0x") {
+            return None;
+        }
+        labels += 1;
+        last_numeric = label.iter().all(u8::is_ascii_digit);
     }
-    let last = labels().next_back()?;
-    if last.bytes().all(|b| b.is_ascii_digit()) {
+    if last_numeric {
         // Read as an IPv4 address: only a plain dotted quad is already canonical.
-        let quad = labels().count() == 4
-            && labels().all(|l| {
-                !l.is_empty()
-                    && l.bytes().all(|b| b.is_ascii_digit())
-                    && (l.len() == 1 || !l.starts_with('0'))
-                    && l.parse::<u16>().is_ok_and(|n| n <= 255)
+        let quad = labels == 4
+            && host.split(|&c| c == b'.').all(|l| {
+                l.iter().all(u8::is_ascii_digit)
+                    && (l.len() == 1 || l[0] != b'0')
+                    && l.len() <= 3
+                    && l.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 255
             });
         if !quad {
             return None;
         }
     }
-    let (path, query) = match path_query.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path_query, None),
-    };
-    let path_ok = path.bytes().all(|b| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'/'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-            )
-    });
-    if !path_ok || path.split('/').any(|seg| seg == "." || seg == "..") {
-        return None;
+    // The path, then the query, in one pass: only characters that need no escaping, and no
+    // `.` or `..` segment.
+    let mut in_query = false;
+    let mut segment_start = 0;
+    for (i, &c) in path_query.iter().enumerate() {
+        if in_query {
+            if !QUERY_OK[c as usize] {
+                return None;
+            }
+            continue;
+        }
+        if c == b'/' || c == b'?' {
+            let seg = &path_query[segment_start..i];
+            if seg == b"." || seg == b".." {
+                return None;
+            }
+            segment_start = i + 1;
+            in_query = c == b'?';
+        } else if !PATH_OK[c as usize] {
+            return None;
+        }
     }
-    if let Some(q) = query {
-        let query_ok = q.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'.'
-                        | b'_'
-                        | b'~'
-                        | b'/'
-                        | b'!'
-                        | b'$'
-                        | b'&'
-                        | b'('
-                        | b')'
-                        | b'*'
-                        | b'+'
-                        | b','
-                        | b';'
-                        | b'='
-                        | b':'
-                        | b'@'
-                        | b'?'
-                )
-        });
-        if !query_ok {
+    if !in_query {
+        let seg = &path_query[segment_start..];
+        if seg == b"." || seg == b".." {
             return None;
         }
     }
     Some(s)
+}
+
+/// Bytes a canonical path holds as they are (`/` and `?` are handled apart).
+const PATH_OK: [bool; 256] = byte_set(b"-._~!$&()*+,;=:@");
+/// Bytes a canonical query holds as they are.
+const QUERY_OK: [bool; 256] = byte_set(b"-._~/!$&()*+,;=:@?");
+
+/// ASCII letters and digits, and `extra`.
+const fn byte_set(extra: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        set[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        set[extra[i] as usize] = true;
+        i += 1;
+    }
+    set
 }
 
 /// Normalizes percent-encoding in a path: escapes of unreserved characters

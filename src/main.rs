@@ -5,11 +5,6 @@
 mod cli;
 mod progress;
 
-/// mimalloc: the crawl and the audit allocate many small, short-lived objects (JSON values,
-/// URLs, headers); glibc's allocator took 12-15 % of the audit's CPU.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -300,7 +300,7 @@ impl State {
         for (i, s) in rules.services.iter().enumerate() {
             for seed in &s.seeds {
                 let (id, new) = self.g.intern(seed.as_str(), Some(i as ServiceId), 0);
-                self.g.nodes[id as usize].kind = rules.kind_of(seed).map(|(k, _)| k);
+                self.g.nodes[id as usize].kind = rules.kind_id_of(seed);
                 self.g.seeds.push(id);
                 if new {
                     self.in_scope_nodes += 1;
@@ -582,7 +582,7 @@ impl State {
             return Some(id);
         }
         let service = self.rules.service_of(url);
-        let kind = service.and_then(|_| self.rules.kind_of(url).map(|(k, _)| k));
+        let kind = service.and_then(|_| self.rules.kind_id_of(url));
         self.admit(url.as_str(), hash(url.as_str()), service, kind, depth)
     }
 

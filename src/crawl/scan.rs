@@ -381,7 +381,7 @@ impl Urls<'_> {
         let (id, new) = self.urls.intern(url.as_str());
         if new {
             let service = self.rules.service_of(url);
-            let kind = service.and_then(|_| self.rules.kind_of(url).map(|(k, _)| k));
+            let kind = service.and_then(|_| self.rules.kind_id_of(url));
             self.meta.push(Meta { service, kind });
         }
         id
@@ -431,10 +431,11 @@ fn read_chunk(
             // it (and move it) twenty times.
             let read = (offset - start).max(1) as f64;
             let left = (end - offset) as f64 / read;
-            urls.urls.reserve(
-                (urls.urls.len() as f64 * left) as usize,
-                (urls.urls.bytes() as f64 * left) as usize,
-            );
+            let more = |n: usize| (n as f64 * left) as usize;
+            urls.urls
+                .reserve(more(urls.urls.len()), more(urls.urls.bytes()));
+            chunk.links.reserve(more(chunk.links.len()));
+            chunk.recs.reserve(more(chunk.recs.len()));
         }
         if chunk.lines % 4096 == 0 && stop.is_set() {
             chunk.stopped = true;
@@ -473,7 +474,8 @@ fn read_chunk(
             Some(r) => (line_start + r.start as u64, (r.end - r.start) as u32),
             None => (0, 0),
         };
-        let url = Url::parse(&parsed.url).expect("parse_line gives a canonical URL");
+        let url =
+            crate::canon::parse_absolute(&parsed.url).expect("parse_line gives a canonical URL");
         let id = urls.intern(&url);
         let mut rec = Rec {
             outcome: parsed.outcome,

@@ -236,7 +236,7 @@ impl<'a> Walker<'a> {
             ptr: String::new(),
             frames: vec![Frame {
                 source,
-                kind: rules.kind_of(base).map(|(k, _)| k),
+                kind: rules.kind_id_of(base),
                 root_len: 0,
                 prefix: ("", &[]),
             }],
@@ -333,7 +333,7 @@ impl<'a> Walker<'a> {
         self.emit(url.clone(), rels, None);
         self.ptr.truncate(mark);
 
-        let kind = self.rules.kind_of(&url).map(|(k, _)| k);
+        let kind = self.rules.kind_id_of(&url);
         let source = self.sink.intern(url);
         self.frames.push(Frame {
             source,
@@ -453,6 +453,11 @@ impl<'a> Walker<'a> {
     pub(crate) fn emit_href(&mut self, href: &str, rels: Rels<'_>) {
         // A URI template (`/orders{?page}`) is not a URL.
         if href.contains('{') {
+            return;
+        }
+        // A link to the resource itself is no reference (the sink would drop it): most are
+        // a representation's own self link, not worth resolving.
+        if href == self.sink.source(self.frame().source).as_str() {
             return;
         }
         if let Some(u) = canon::resolve(self.base, href) {

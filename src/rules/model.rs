@@ -406,13 +406,21 @@ impl PathTemplate {
         })
     }
 
-    /// The id this template matches in a canonical path, percent-decoded.
-    pub fn match_path(&self, path: &str) -> Option<String> {
+    /// The id segment this template matches in a canonical path, as it is in the path.
+    fn id_segment<'p>(&self, path: &'p str) -> Option<&'p str> {
         let rest = path.strip_prefix(&self.prefix)?;
         let seg = rest.strip_suffix(&self.suffix)?;
-        if seg.is_empty() || seg.contains('/') {
-            return None;
-        }
+        (!seg.is_empty() && !seg.contains('/')).then_some(seg)
+    }
+
+    /// Whether this template matches a canonical path.
+    pub fn matches(&self, path: &str) -> bool {
+        self.id_segment(path).is_some()
+    }
+
+    /// The id this template matches in a canonical path, percent-decoded.
+    pub fn match_path(&self, path: &str) -> Option<String> {
+        let seg = self.id_segment(path)?;
         Some(
             percent_encoding::percent_decode_str(seg)
                 .decode_utf8_lossy()
@@ -470,6 +478,18 @@ impl Rules {
             }
             k.path.match_path(url.path()).map(|id| (i as KindId, id))
         })
+    }
+
+    /// The kind of a canonical URL, as [`Rules::kind_of`] without decoding the id.
+    pub fn kind_id_of(&self, url: &Url) -> Option<KindId> {
+        if url.query().is_some() {
+            return None;
+        }
+        let service = self.service_of(url)?;
+        self.kinds
+            .iter()
+            .position(|k| k.service == service && k.path.matches(url.path()))
+            .map(|i| i as KindId)
     }
 
     /// The kind whose `collection` page this canonical URL is (any query string).
