@@ -1,5 +1,7 @@
 //! The reference graph: interned URLs (u32 ids), compact edges, and what each fetch ended as.
 
+use std::sync::Arc;
+
 use crate::crawl::{Class, Reason};
 use crate::intern::Interner;
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
@@ -85,7 +87,14 @@ pub struct Stats {
 /// The cross-service reference graph a crawl produced.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    urls: Interner,
+    /// Every URL, by node id. Shared with a scanned snapshot the graph was replayed from (it
+    /// holds every URL of the snapshot already; see [`Graph::adopt`]).
+    urls: Arc<Interner>,
+    /// Per id, whether the URL is not (yet) a node: a URL of an adopted interner the crawl has
+    /// not reached. Empty when every URL is a node. [`Graph::finish`] drops absent URLs.
+    absent: Vec<bool>,
+    /// Nodes that are not absent.
+    present: usize,
     pointers: Interner,
     pub nodes: Vec<Node>,
     /// In-scope references, sorted and deduplicated by [`Graph::finish`].
@@ -106,7 +115,9 @@ pub struct Graph {
 impl Graph {
     pub fn new(services: usize) -> Graph {
         Graph {
-            urls: Interner::new(),
+            urls: Arc::new(Interner::new()),
+            absent: Vec::new(),
+            present: 0,
             pointers: Interner::new(),
             nodes: Vec::new(),
             edges: Vec::new(),
@@ -127,10 +138,38 @@ impl Graph {
         self.intern_hashed(url, crate::intern::hash(url), service, depth)
     }
 
-    /// Makes room for `nodes` more URLs of `bytes` bytes in all.
-    pub fn reserve(&mut self, nodes: usize, bytes: usize) {
-        self.urls.reserve(nodes, bytes);
-        self.nodes.reserve(nodes);
+    /// A graph over `urls` (a scanned snapshot's), none of which is a node yet: interning one
+    /// of them makes it a node without copying or hashing it again.
+    pub fn adopt(services: usize, urls: Arc<Interner>) -> Graph {
+        let n = urls.len();
+        let mut g = Graph::new(services);
+        g.nodes = vec![Graph::new_node(None, 0); n];
+        g.absent = vec![true; n];
+        g.urls = urls;
+        g
+    }
+
+    fn new_node(service: Option<ServiceId>, depth: u32) -> Node {
+        Node {
+            service,
+            kind: None,
+            depth,
+            unreadable: false,
+            state: NodeState::Pending,
+        }
+    }
+
+    /// Whether `id` is a URL of the adopted interner that is not a node (yet).
+    pub fn is_absent(&self, id: NodeId) -> bool {
+        self.absent.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// Makes the absent URL `id` a node.
+    pub fn activate(&mut self, id: NodeId, service: Option<ServiceId>, depth: u32) {
+        debug_assert!(self.is_absent(id));
+        self.absent[id as usize] = false;
+        self.present += 1;
+        self.nodes[id as usize] = Graph::new_node(service, depth);
     }
 
     /// [`Graph::intern`] for a URL whose [`hash`](crate::intern::hash) is known.
@@ -141,23 +180,27 @@ impl Graph {
         service: Option<ServiceId>,
         depth: u32,
     ) -> (NodeId, bool) {
-        let (i, new) = self.urls.intern_hashed(url, hash);
-        if !new {
-            return (i, false);
+        if let Some(i) = self.urls.get_hashed(url, hash) {
+            if !self.is_absent(i) {
+                return (i, false);
+            }
+            self.activate(i, service, depth);
+            return (i, true);
         }
-        self.nodes.push(Node {
-            service,
-            kind: None,
-            depth,
-            unreadable: false,
-            state: NodeState::Pending,
-        });
+        // A new URL: the interner is shared only while a replay reads it, and a replay interns
+        // no URL its snapshot lacks once its seeds are in.
+        let (i, _) = Arc::make_mut(&mut self.urls).intern_hashed(url, hash);
+        self.nodes.push(Graph::new_node(service, depth));
+        if !self.absent.is_empty() {
+            self.absent.push(false);
+        }
+        self.present += 1;
         (i, true)
     }
 
     /// The id of a URL already in the graph.
     pub fn id(&self, url: &str) -> Option<NodeId> {
-        self.urls.get(url)
+        self.urls.get(url).filter(|&i| !self.is_absent(i))
     }
 
     /// The URL of a node.
@@ -182,16 +225,59 @@ impl Graph {
 
     /// Number of URLs in the graph.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        if self.absent.is_empty() {
+            self.nodes.len()
+        } else {
+            self.present
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.len() == 0
+    }
+
+    /// Drops the absent URLs of an adopted interner: node ids are renumbered (in order) and the
+    /// reached URLs copied into an interner of their own.
+    fn drop_absent(&mut self) {
+        if self.absent.is_empty() {
+            return;
+        }
+        if self.present == self.nodes.len() {
+            self.absent = Vec::new();
+            return;
+        }
+        let mut new_id = vec![NodeId::MAX; self.nodes.len()];
+        let bytes =
+            (self.urls.bytes() as f64 * self.present as f64 / self.nodes.len() as f64) as usize;
+        let mut urls = Interner::with_capacity(self.present, bytes);
+        let mut nodes = Vec::with_capacity(self.present);
+        for (i, node) in std::mem::take(&mut self.nodes).into_iter().enumerate() {
+            if self.absent[i] {
+                continue;
+            }
+            let id = i as NodeId;
+            new_id[i] = urls
+                .intern_hashed(self.urls.resolve(id), self.urls.hash_of(id))
+                .0;
+            nodes.push(node);
+        }
+        for e in self.edges.iter_mut().chain(self.out_of_scope.iter_mut()) {
+            e.source = new_id[e.source as usize];
+            e.target = new_id[e.target as usize];
+        }
+        for s in &mut self.seeds {
+            *s = new_id[*s as usize];
+        }
+        self.nodes = nodes;
+        self.urls = Arc::new(urls);
+        self.absent = Vec::new();
     }
 
     /// Sorts and deduplicates edges: one reference per (source, pointer, target); when the same
-    /// reference was seen with and without a relation, the relation wins.
+    /// reference was seen with and without a relation, the relation wins. URLs an adopted
+    /// interner held but the crawl never reached are dropped.
     pub fn finish(&mut self) {
+        self.drop_absent();
         for edges in [&mut self.edges, &mut self.out_of_scope] {
             edges.sort_unstable();
             edges.dedup_by(|next, kept| {

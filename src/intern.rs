@@ -83,6 +83,15 @@ impl Interner {
             .copied()
     }
 
+    /// [`Interner::get`] for a string whose [`hash`] is known.
+    pub fn get_hashed(&self, s: &str, h: u64) -> Option<u32> {
+        self.table
+            .find(h, |&id| {
+                self.hashes[id as usize] == h && self.resolve(id) == s
+            })
+            .copied()
+    }
+
     /// The id of `s`, interning it if new; `true` when it was new.
     pub fn intern(&mut self, s: &str) -> (u32, bool) {
         self.intern_hashed(s, hash(s))

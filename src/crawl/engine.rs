@@ -546,9 +546,18 @@ impl State {
         hash: u64,
         depth: u32,
     ) -> Option<NodeId> {
+        self.admit_out_of_scope_with(from, |g| g.intern_hashed(url, hash, None, depth).0)
+    }
+
+    /// [`State::admit_out_of_scope`], the node made by `create`.
+    pub(super) fn admit_out_of_scope_with(
+        &mut self,
+        from: NodeId,
+        create: impl FnOnce(&mut Graph) -> NodeId,
+    ) -> Option<NodeId> {
         if self.room(false) {
             self.out_of_scope_nodes += 1;
-            return Some(self.g.intern_hashed(url, hash, None, depth).0);
+            return Some(create(&mut self.g));
         }
         // A page of ever-new outside URLs: counted up to the bound, then cut.
         let s = self.g.nodes[from as usize].service.expect("in scope");
@@ -609,15 +618,27 @@ impl State {
         kind: Option<KindId>,
         depth: u32,
     ) -> Option<NodeId> {
+        self.admit_with(service, kind, |g| {
+            g.intern_hashed(url, hash, service, depth).0
+        })
+    }
+
+    /// [`State::admit`], the node made by `create`.
+    pub(super) fn admit_with(
+        &mut self,
+        service: Option<ServiceId>,
+        kind: Option<KindId>,
+        create: impl FnOnce(&mut Graph) -> NodeId,
+    ) -> Option<NodeId> {
         let Some(s) = service else {
-            return Some(self.g.intern_hashed(url, hash, None, depth).0);
+            return Some(create(&mut self.g));
         };
         if !self.room(true) {
             self.cut_service(s);
             return None;
         }
         self.in_scope_nodes += 1;
-        let (id, _) = self.g.intern_hashed(url, hash, Some(s), depth);
+        let id = create(&mut self.g);
         self.g.nodes[id as usize].kind = kind;
         self.enqueue(id);
         Some(id)

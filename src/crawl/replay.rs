@@ -22,22 +22,16 @@ pub fn replay(
     observer: Arc<dyn Observer>,
     stop: &Stop,
 ) -> Graph {
+    let mut st = State::new(rules.clone(), opts, observer.clone());
+    // The scan interned every URL of the snapshot (and the seeds): the graph's node ids are
+    // the scan's URL ids, and no URL is hashed or copied again.
+    st.g = Graph::adopt(rules.services.len(), scan.urls());
+    st.seed();
     let mut r = Replay {
-        st: State::new(rules.clone(), opts, observer.clone()),
-        node_of: vec![NONE; scan.url_count()],
-        scan_of: Vec::new(),
+        st,
         pointer_of: vec![NONE; scan.pointer_count()],
         scan: scan.clone(),
     };
-    r.st.g.reserve(scan.url_count(), scan.url_bytes());
-    r.st.seed();
-    for id in 0..r.st.g.len() as NodeId {
-        let sid = r.scan.id(r.st.g.url(id)).unwrap_or(NONE);
-        r.scan_of.push(sid);
-        if sid != NONE {
-            r.node_of[sid as usize] = id;
-        }
-    }
     let fetcher = Fetcher {
         source: Arc::new(ScanSource { scan }),
         rules: rules.clone(),
@@ -64,19 +58,15 @@ pub fn replay(
 struct Replay {
     st: State,
     scan: Arc<ScannedSnapshot>,
-    /// Scan URL id → graph node ([`NONE`]: not in the graph yet).
-    node_of: Vec<NodeId>,
-    /// Graph node → scan URL id ([`NONE`]: a seed the snapshot never names).
-    scan_of: Vec<u32>,
     /// Scan pointer id → graph pointer id.
     pointer_of: Vec<u32>,
 }
 
 impl Replay {
     fn fetch(&mut self, id: NodeId, fetcher: &Fetcher<ScanSource>) {
-        let sid = self.scan_of[id as usize];
         let scan = self.scan.clone();
-        let rec = if sid == NONE { None } else { scan.rec(sid) };
+        // Node ids are scan URL ids (the seeds too).
+        let rec = scan.rec(id);
         // Most URLs answered 2xx at once: no redirect, nothing to retry.
         if let Some((rec, status)) = rec.and_then(|r| Some((r, r.ok_status()?))) {
             let service = self.st.g.nodes[id as usize].service.expect("in scope");
@@ -128,29 +118,17 @@ impl Replay {
         }
     }
 
-    /// The graph node of a scan URL found in the response of a node at `depth`.
-    fn node(&mut self, sid: u32, depth: u32) -> Option<NodeId> {
-        let known = self.node_of[sid as usize];
-        if known != NONE {
-            self.st.reached(known, depth);
-            return Some(known);
+    /// The node of a scan URL found in the response of a node at `depth`.
+    fn node(&mut self, id: NodeId, depth: u32) -> Option<NodeId> {
+        if !self.st.g.is_absent(id) {
+            self.st.reached(id, depth);
+            return Some(id);
         }
-        let meta = self.scan.meta(sid);
-        let id = self.st.admit(
-            self.scan.url(sid),
-            self.scan.hash(sid),
-            meta.service,
-            meta.kind,
-            depth,
-        )?;
-        self.mapped(id, sid);
-        Some(id)
-    }
-
-    fn mapped(&mut self, id: NodeId, sid: u32) {
-        debug_assert_eq!(id as usize, self.scan_of.len());
-        self.scan_of.push(sid);
-        self.node_of[sid as usize] = id;
+        let meta = self.scan.meta(id);
+        self.st.admit_with(meta.service, meta.kind, |g| {
+            g.activate(id, meta.service, depth);
+            id
+        })
     }
 
     fn pointer(&mut self, p: u32) -> u32 {
@@ -192,20 +170,16 @@ impl Replay {
             let Some(source) = self.node(l.source, depth) else {
                 continue;
             };
-            let target = match self.node_of[l.target as usize] {
-                NONE => {
-                    let Some(t) = self.st.admit_out_of_scope(
-                        id,
-                        self.scan.url(l.target),
-                        self.scan.hash(l.target),
-                        depth + 1,
-                    ) else {
-                        continue;
-                    };
-                    self.mapped(t, l.target);
+            let target = if self.st.g.is_absent(l.target) {
+                let t = l.target;
+                let made = self.st.admit_out_of_scope_with(id, |g| {
+                    g.activate(t, None, depth + 1);
                     t
-                }
-                t => t,
+                });
+                let Some(t) = made else { continue };
+                t
+            } else {
+                l.target
             };
             let pointer = self.pointer(l.pointer);
             self.st.g.out_of_scope.push(Edge {

@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 use url::Url;
 
@@ -73,8 +75,8 @@ impl Rec {
 pub struct ScannedSnapshot {
     files: Vec<File>,
     paths: Vec<PathBuf>,
-    /// Every URL: the recorded ones and every link target.
-    urls: Interner,
+    /// Every URL: the recorded ones, every link target and every seed.
+    urls: Arc<Interner>,
     meta: Vec<Meta>,
     pointers: Interner,
     /// Per URL id: its record in `recs`, or [`NONE`].
@@ -112,7 +114,7 @@ impl ScannedSnapshot {
         let mut scan = ScannedSnapshot {
             files: Vec::new(),
             paths: paths.clone(),
-            urls: Interner::new(),
+            urls: Arc::new(Interner::new()),
             meta: Vec::new(),
             pointers: Interner::new(),
             rec_of: Vec::new(),
@@ -171,6 +173,19 @@ impl ScannedSnapshot {
             }
             scan.files.push(file);
         }
+        // The seeds too, so that the replay's graph never adds a URL to the shared interner.
+        let urls = Arc::get_mut(&mut scan.urls).expect("not shared yet");
+        for service in &rules.services {
+            for seed in &service.seeds {
+                if urls.intern(seed.as_str()).1 {
+                    scan.meta.push(Meta {
+                        service: rules.service_of(seed),
+                        kind: rules.kind_id_of(seed),
+                    });
+                }
+            }
+        }
+        scan.rec_of.resize(urls.len(), NONE);
         Ok(Some(scan))
     }
 
@@ -195,15 +210,17 @@ impl ScannedSnapshot {
                 })
             })
             .collect();
-        let url_remap: Vec<u32> = if self.urls.is_empty() {
+        let all = Arc::get_mut(&mut self.urls).expect("not shared while scanning");
+        let url_remap: Vec<u32> = if all.is_empty() {
             // The first chunk's interner becomes the scan's: nothing to copy.
-            self.urls = urls;
+            *all = urls;
+            let all = &*all;
             self.meta = meta;
-            (0..self.urls.len() as u32).collect()
+            (0..all.len() as u32).collect()
         } else {
             (0..urls.len() as u32)
                 .map(|i| {
-                    let (id, new) = self.urls.intern_hashed(urls.resolve(i), urls.hash_of(i));
+                    let (id, new) = all.intern_hashed(urls.resolve(i), urls.hash_of(i));
                     if new {
                         self.meta.push(meta[i as usize]);
                     }
@@ -252,24 +269,13 @@ impl ScannedSnapshot {
         self.urls.get(url)
     }
 
-    pub(super) fn url(&self, id: u32) -> &str {
-        self.urls.resolve(id)
-    }
-
-    pub(super) fn hash(&self, id: u32) -> u64 {
-        self.urls.hash_of(id)
-    }
-
-    pub(super) fn url_bytes(&self) -> usize {
-        self.urls.bytes()
+    /// Every URL of the snapshot, shared.
+    pub(super) fn urls(&self) -> Arc<Interner> {
+        self.urls.clone()
     }
 
     pub(super) fn meta(&self, id: u32) -> Meta {
         self.meta[id as usize]
-    }
-
-    pub(super) fn url_count(&self) -> usize {
-        self.urls.len()
     }
 
     pub(super) fn pointer(&self, id: u32) -> &str {
