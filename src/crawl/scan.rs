@@ -19,7 +19,8 @@ use crate::extract::{self, FoundLink};
 use crate::intern::Interner;
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
 use crate::source::snapshot::{
-    is_cut, parse_body, parse_line, snapshot_files, SnapshotEntry, NOT_JSON_BODY,
+    is_cut, parse_body, parse_line, parse_line_with_body, snapshot_files, SnapshotEntry,
+    NOT_JSON_BODY,
 };
 use crate::source::{Headers, Recorded};
 
@@ -53,6 +54,7 @@ pub(super) struct Rec {
     not_json: bool,
     /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
     pub unreadable: bool,
+    /// Where the line is in its file (its body is read back from it on demand).
     len: u32,
     offset: u64,
     /// In-scope references, then out-of-scope ones, in [`ScannedSnapshot::links`].
@@ -308,12 +310,16 @@ impl ScannedSnapshot {
         if rec.not_json {
             return Ok(bytes::Bytes::from_static(NOT_JSON_BODY));
         }
-        if rec.len == 0 {
-            return Ok(bytes::Bytes::new());
-        }
-        let mut buf = vec![0u8; rec.len as usize];
-        read_exact_at(&self.files[rec.file as usize], &mut buf, rec.offset)?;
-        Ok(bytes::Bytes::from(buf))
+        let mut line = vec![0u8; rec.len as usize];
+        let path = &self.paths[rec.file as usize];
+        read_exact_at(&self.files[rec.file as usize], &mut line, rec.offset)?;
+        // The line was read and checked by the scan; it reads the same again unless the file
+        // changed meanwhile.
+        let parsed = parse_line(path, 0, &line).map_err(std::io::Error::other)?;
+        Ok(match parsed.body {
+            Some(r) => bytes::Bytes::from(line).slice(r),
+            None => bytes::Bytes::new(),
+        })
     }
 }
 
@@ -462,24 +468,29 @@ fn read_chunk(
             );
             break;
         }
-        let parsed = match parse_line(path, chunk.lines, text) {
-            Ok(p) => p,
-            Err(e) => {
-                chunk.error = Some((chunk.lines, e));
-                break;
-            }
+        // One pass reads the line and its body; a line it cannot read goes through the
+        // two-pass reading, which tells the error (or finds a body that is no JSON value).
+        let (parsed, body) = match parse_line_with_body(path, chunk.lines, text) {
+            Some((parsed, body)) => (parsed, body),
+            None => match parse_line(path, chunk.lines, text) {
+                Ok(p) => {
+                    let body = p.body.clone().and_then(|r| parse_body(&text[r]));
+                    (p, body)
+                }
+                Err(e) => {
+                    chunk.error = Some((chunk.lines, e));
+                    break;
+                }
+            },
         };
         let next = chunk.header_sets.len() as u32;
         let headers = *header_ids.entry(parsed.headers).or_insert_with_key(|h| {
             chunk.header_sets.push(h.clone());
             next
         });
-        let not_json = parsed.body_not_json && parsed.body.is_none();
-        let body_text = parsed.body.clone().map(|r| &text[r]).unwrap_or_default();
-        let (body_offset, len) = match &parsed.body {
-            Some(r) => (line_start + r.start as u64, (r.end - r.start) as u32),
-            None => (0, 0),
-        };
+        // The two-pass reading found a body that is no JSON value.
+        let unparsed = parsed.body.is_some() && body.is_none();
+        let not_json = parsed.body_not_json && body.is_none() && !unparsed;
         let url =
             crate::canon::parse_absolute(&parsed.url).expect("parse_line gives a canonical URL");
         let id = urls.intern(&url);
@@ -490,21 +501,15 @@ fn read_chunk(
             file,
             not_json,
             unreadable: false,
-            len,
-            offset: body_offset,
+            len: text.len() as u32,
+            offset: line_start,
             links: 0..0,
             out_of_scope: 0..0,
         };
         if matches!(parsed.outcome, Ok(s) if classify_status(s) == Verdict::Ok) {
             // What the crawl does with the answer (`engine.rs`): the same body bytes, the
             // same extraction against the same URL.
-            let body = if not_json {
-                None
-            } else {
-                parse_body(body_text)
-            };
-            rec.unreadable =
-                body.is_none() && (not_json || !body_text.iter().all(u8::is_ascii_whitespace));
+            rec.unreadable = not_json || unparsed;
             let header_set = &chunk.header_sets[headers as usize];
             let found = extract::extract(rules, &url, header_set, body.as_ref());
             let mut add = |links: &[FoundLink], chunk: &mut Chunk| {
@@ -537,4 +542,97 @@ fn read_chunk(
     chunk.meta = urls.meta;
     chunk.pointers = pointers;
     Ok(chunk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Snapshot;
+    use std::io::Write;
+
+    fn rules() -> Rules {
+        crate::rules::parse(
+            Path::new("t.toml"),
+            "version = 1\n[services.c]\nbase_url = \"http://127.0.0.1:8081/\"\nseeds = [\"/c\"]\n",
+            &|_| None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_scan_records_what_the_loaded_snapshot_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.ndjson");
+        let mut f = File::create(&path).unwrap();
+        for i in 0..30_000 {
+            writeln!(
+                f,
+                r#"{{"url":"http://127.0.0.1:8081/c/{i}","status":200,"headers":{{"Content-Type":"application/json"}},"body":{{"id":{i},"s":"{}","up":"http://127.0.0.1:8081/c"}}}}"#,
+                "x".repeat(i % 300)
+            )
+            .unwrap();
+        }
+        let lines = [
+            r#"{"url":"HTTP://127.0.0.1:8081/c/7#x","error":"timeout"}"#,
+            "",
+            r#"{"url":"http://127.0.0.1:8081/z","status":302,"error":"redirect_out_of_scope"}"#,
+            r#"{"url":"http://127.0.0.1:8081/html","status":200,"body_not_json":true}"#,
+            r#"{"url":"http://127.0.0.1:8081/null","status":200,"body":null}"#,
+            r#"{"url":"http://127.0.0.1:8081/surrogate","status":200,"body":{"a":"\ud800","b":"http://127.0.0.1:8081/c/1"}}"#,
+        ];
+        for l in lines {
+            writeln!(f, "{l}").unwrap();
+        }
+        drop(f);
+        let scan = ScannedSnapshot::open(&path, &rules(), &Stop::never())
+            .unwrap()
+            .unwrap();
+        let snap = Snapshot::load(&path).unwrap();
+        assert_eq!(scan.len(), snap.entries.len());
+        for (url, want) in &snap.entries {
+            let got = scan.recorded(url).unwrap();
+            assert_eq!(got.outcome, want.outcome, "{url}");
+            assert_eq!(got.error_status, want.error_status, "{url}");
+            assert_eq!(got.headers, want.headers, "{url}");
+            assert_eq!(got.body, want.body, "{url}");
+        }
+        let rec = |u: &str| scan.rec(scan.id(u).unwrap()).unwrap().clone();
+        assert_eq!(
+            rec("http://127.0.0.1:8081/c/7").outcome,
+            Err(Reason::Timeout)
+        );
+        // Links read in one pass, and a body that is JSON text but no JSON value (a lone
+        // surrogate) is there with unknown links, as in the crawl.
+        let c5 = rec("http://127.0.0.1:8081/c/5");
+        assert_eq!(scan.links_of(&c5).0.len(), 1);
+        assert!(!c5.unreadable);
+        for u in ["html", "surrogate"] {
+            let r = rec(&format!("http://127.0.0.1:8081/{u}"));
+            assert!(r.unreadable, "{u}");
+            assert!(scan.links_of(&r).0.is_empty(), "{u}");
+        }
+        assert!(!rec("http://127.0.0.1:8081/null").unreadable);
+        assert!(scan.recorded("http://127.0.0.1:8081/nope").is_none());
+    }
+
+    #[test]
+    fn a_bad_line_names_its_absolute_line_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.ndjson");
+        let mut f = File::create(&path).unwrap();
+        for i in 0..60_000 {
+            writeln!(
+                f,
+                r#"{{"url":"http://h/{i}","status":200,"body":{{"pad":"{}"}}}}"#,
+                "y".repeat(80)
+            )
+            .unwrap();
+        }
+        writeln!(f, "{{not json").unwrap();
+        drop(f);
+        let e = ScannedSnapshot::open(&path, &rules(), &Stop::never())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.ndjson:60001:"), "{e}");
+    }
 }

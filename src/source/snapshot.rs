@@ -57,16 +57,16 @@ pub struct CutLine {
     pub offset: usize,
 }
 
+/// One snapshot line as written, its body as `B` (raw JSON text, or parsed).
 #[derive(Deserialize)]
-struct Line<'a> {
+struct Line<'a, B> {
     #[serde(borrow)]
     url: Option<std::borrow::Cow<'a, str>>,
     status: Option<serde_json::Value>,
     #[serde(borrow)]
     error: Option<std::borrow::Cow<'a, str>>,
     headers: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(borrow)]
-    body: Option<&'a RawValue>,
+    body: Option<B>,
     /// Extension: the answer had a body that was not JSON (so it is not recorded).
     #[serde(default)]
     body_not_json: bool,
@@ -198,13 +198,48 @@ pub(crate) fn parse_line(
     line_no: usize,
     line: &[u8],
 ) -> Result<ParsedLine, SnapshotError> {
+    let parsed: Line<'_, &RawValue> =
+        serde_json::from_slice(line).map_err(|e| SnapshotError::Line {
+            path: file.to_path_buf(),
+            line: line_no,
+            message: format!("not a JSON object: {e}"),
+        })?;
+    let (mut checked, body) = check_line(file, line_no, parsed)?;
+    checked.body = match body {
+        Some(raw) if raw.get() != "null" => {
+            let text = raw.get().as_bytes();
+            let offset = text.as_ptr() as usize - line.as_ptr() as usize;
+            Some(offset..offset + text.len())
+        }
+        _ => None,
+    };
+    Ok(checked)
+}
+
+/// [`parse_line`] with the body parsed in the same pass (`None` for no body or `null`). `None`
+/// when the line is not a well-formed line with a JSON body: [`parse_line`] then tells the
+/// error, or the body is JSON text that is no `serde_json::Value` (a lone surrogate escape).
+pub(crate) fn parse_line_with_body(
+    file: &Path,
+    line_no: usize,
+    line: &[u8],
+) -> Option<(ParsedLine, Option<serde_json::Value>)> {
+    let parsed: Line<'_, serde_json::Value> = serde_json::from_slice(line).ok()?;
+    let (checked, body) = check_line(file, line_no, parsed).ok()?;
+    Some((checked, body.filter(|b| !b.is_null())))
+}
+
+/// The checks of a line after its JSON is read; the body is handed back as it came.
+fn check_line<B>(
+    file: &Path,
+    line_no: usize,
+    parsed: Line<'_, B>,
+) -> Result<(ParsedLine, Option<B>), SnapshotError> {
     let err = |message: String| SnapshotError::Line {
         path: file.to_path_buf(),
         line: line_no,
         message,
     };
-    let parsed: Line<'_> =
-        serde_json::from_slice(line).map_err(|e| err(format!("not a JSON object: {e}")))?;
     let Some(raw_url) = parsed.url else {
         return Err(err("missing `url`".into()));
     };
@@ -260,22 +295,17 @@ pub(crate) fn parse_line(
         };
         headers.push((name.to_ascii_lowercase(), v));
     }
-    let body = match parsed.body {
-        Some(raw) if raw.get() != "null" => {
-            let text = raw.get().as_bytes();
-            let offset = text.as_ptr() as usize - line.as_ptr() as usize;
-            Some(offset..offset + text.len())
-        }
-        _ => None,
-    };
-    Ok(ParsedLine {
-        url,
-        outcome,
-        error_status,
-        headers,
-        body,
-        body_not_json: parsed.body_not_json,
-    })
+    Ok((
+        ParsedLine {
+            url,
+            outcome,
+            error_status,
+            headers,
+            body: None,
+            body_not_json: parsed.body_not_json,
+        },
+        parsed.body,
+    ))
 }
 
 /// The files of a snapshot: the file itself, or a folder's `*.ndjson` / `*.jsonl` files in
