@@ -23,6 +23,9 @@ use progress::Progress;
 use std::time::Duration;
 use tokio::sync::watch;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let progress = Progress::new(quiet(&cli.command));
