@@ -127,66 +127,92 @@ pub fn parse_absolute(s: &str) -> Option<Url> {
 /// literals other than a plain dotted quad, IDNs, percent-escapes in the path, userinfo,
 /// fragments, default ports, dot segments) takes the slow path.
 pub fn already_canonical(s: &str) -> Option<&str> {
-    let (rest, default_port) = if let Some(r) = s.strip_prefix("http://") {
-        (r, "80")
-    } else if let Some(r) = s.strip_prefix("https://") {
-        (r, "443")
+    // One pass over the bytes, no allocation: this runs on every link of every response.
+    let b = s.as_bytes();
+    let (rest, default_port): (&[u8], &[u8]) = if let Some(r) = b.strip_prefix(b"http://") {
+        (r, b"80")
+    } else if let Some(r) = b.strip_prefix(b"https://") {
+        (r, b"443")
     } else {
         return None;
     };
-    let slash = rest.find('/')?;
+    let slash = rest.iter().position(|&c| c == b'/')?;
     let (authority, path_query) = rest.split_at(slash);
-    let (host, port) = match authority.split_once(':') {
-        Some((h, p)) => (h, Some(p)),
+    let (host, port) = match authority.iter().position(|&c| c == b':') {
+        Some(i) => (&authority[..i], Some(&authority[i + 1..])),
         None => (authority, None),
     };
     if let Some(p) = port {
         let ok = !p.is_empty()
             && p.len() <= 5
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && !p.starts_with('0')
-            && p.parse::<u32>().is_ok_and(|n| n <= 65535)
+            && p.iter().all(u8::is_ascii_digit)
+            && p[0] != b'0'
+            && p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
             && p != default_port;
         if !ok {
             return None;
         }
     }
-    if host.is_empty() || host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+    // Host: labels of [a-z0-9-], none empty (no leading, trailing or doubled dot), no IDN
+    // (`xn--`) or hex (`0x`) label; when the last label is all digits the host reads as an
+    // IPv4 address, and only a plain dotted quad is already canonical.
+    if host.is_empty() {
         return None;
     }
-    if !host
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    let mut labels = 0usize;
+    let mut quad = true;
+    let mut last_digits = false;
+    for label in host.split(|&c| c == b'.') {
+        labels += 1;
+        if label.is_empty()
+            || !label
+                .iter()
+                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            || label.starts_with(b"xn--")
+            || label.starts_with(b"0x")
+        {
+            return None;
+        }
+        last_digits = label.iter().all(u8::is_ascii_digit);
+        quad = quad
+            && last_digits
+            && label.len() <= 3
+            && (label.len() == 1 || label[0] != b'0')
+            && label
+                .iter()
+                .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
+                <= 255;
+    }
+    if last_digits && !(quad && labels == 4) {
+        return None;
+    }
+    let (path, query) = match path_query.iter().position(|&c| c == b'?') {
+        Some(i) => (&path_query[..i], Some(&path_query[i + 1..])),
+        None => (path_query, None),
+    };
+    if !path.iter().all(|&c| URL_CHAR[usize::from(c)])
+        || path
+            .split(|&c| c == b'/')
+            .any(|seg| seg == b"." || seg == b"..")
     {
         return None;
     }
-    let labels = host.split('.');
-    if labels
-        .clone()
-        .any(|l| l.starts_with("xn--") || l.starts_with("0x"))
-    {
-        return None;
-    }
-    let last = labels.clone().next_back()?;
-    if last.bytes().all(|b| b.is_ascii_digit()) {
-        // Read as an IPv4 address: only a plain dotted quad is already canonical.
-        let quad = labels.clone().count() == 4
-            && labels.clone().all(|l| {
-                !l.is_empty()
-                    && l.bytes().all(|b| b.is_ascii_digit())
-                    && (l.len() == 1 || !l.starts_with('0'))
-                    && l.parse::<u16>().is_ok_and(|n| n <= 255)
-            });
-        if !quad {
+    if let Some(q) = query {
+        if !q.iter().all(|&c| c == b'?' || URL_CHAR[usize::from(c)]) {
             return None;
         }
     }
-    let (path, query) = match path_query.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path_query, None),
-    };
-    let path_ok = path.bytes().all(|b| {
-        b.is_ascii_alphanumeric()
+    Some(s)
+}
+
+/// Bytes a canonical path or query holds as they are: unreserved characters, sub-delimiters,
+/// `/`, `:` and `@`.
+const URL_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'-' | b'.'
@@ -205,41 +231,11 @@ pub fn already_canonical(s: &str) -> Option<&str> {
                     | b'='
                     | b':'
                     | b'@'
-            )
-    });
-    if !path_ok || path.split('/').any(|seg| seg == "." || seg == "..") {
-        return None;
+            );
+        c += 1;
     }
-    if let Some(q) = query {
-        let query_ok = q.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'.'
-                        | b'_'
-                        | b'~'
-                        | b'/'
-                        | b'!'
-                        | b'$'
-                        | b'&'
-                        | b'('
-                        | b')'
-                        | b'*'
-                        | b'+'
-                        | b','
-                        | b';'
-                        | b'='
-                        | b':'
-                        | b'@'
-                        | b'?'
-                )
-        });
-        if !query_ok {
-            return None;
-        }
-    }
-    Some(s)
-}
+    t
+};
 
 /// Normalizes percent-encoding in a path: escapes of unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes get upper-case hex, a `%` that starts

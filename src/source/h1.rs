@@ -18,8 +18,10 @@ use bytes::{Bytes, BytesMut};
 use futures::TryStreamExt;
 use http_body_util::{BodyDataStream, BodyExt, Empty};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, HOST, USER_AGENT};
-use hyper::Request;
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, HOST, USER_AGENT,
+};
+use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 use rustc_hash::FxHashMap;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -85,11 +87,11 @@ enum Coding {
 pub(super) async fn request(
     pool: &Pool,
     url: &Url,
-    auth: Option<&(HeaderName, HeaderValue)>,
+    headers: &HeaderMap,
     max_body: usize,
 ) -> Attempt {
     let origin = &url[..Position::BeforePath];
-    let mut req = match build(url, auth) {
+    let mut req = match build(url, headers) {
         Ok(r) => r,
         Err(e) => return closed(format!("cannot make the request: {e}")),
     };
@@ -193,19 +195,29 @@ pub(super) async fn request(
     })
 }
 
-fn build(
-    url: &Url,
-    auth: Option<&(HeaderName, HeaderValue)>,
-) -> Result<Request<Empty<Bytes>>, hyper::http::Error> {
-    let mut b = Request::get(&url[Position::BeforePath..Position::AfterQuery])
-        .header(HOST, &url[Position::BeforeHost..Position::AfterPort])
-        .header(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE))
-        .header(ACCEPT_ENCODING, HeaderValue::from_static("gzip,deflate,br"))
-        .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+/// The headers every request to one service carries (all but `Host`), made once.
+pub(super) fn service_headers(auth: Option<&(HeaderName, HeaderValue)>) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(5);
+    h.insert(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE));
+    h.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip,deflate,br"));
+    h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
     if let Some((name, value)) = auth {
-        b = b.header(name, value);
+        h.insert(name.clone(), value.clone());
     }
-    b.body(Empty::new())
+    h
+}
+
+fn build(url: &Url, headers: &HeaderMap) -> Result<Request<Empty<Bytes>>, hyper::http::Error> {
+    let mut req = Request::new(Empty::new());
+    *req.uri_mut() = Uri::try_from(&url[Position::BeforePath..Position::AfterQuery])?;
+    let h = req.headers_mut();
+    h.reserve(headers.len() + 1);
+    h.insert(
+        HOST,
+        HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort])?,
+    );
+    h.extend(headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+    Ok(req)
 }
 
 async fn connect(url: &Url) -> Result<Sender, String> {

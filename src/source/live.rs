@@ -51,6 +51,8 @@ pub struct LiveSource {
     opts: LiveOptions,
     /// Idle plain-HTTP connections.
     pool: h1::Pool,
+    /// Per service: the headers of a plain-HTTP request (its auth header included).
+    h1_headers: Vec<reqwest::header::HeaderMap>,
 }
 
 impl LiveSource {
@@ -70,9 +72,13 @@ impl LiveSource {
         Ok(LiveSource {
             client,
             rules,
-            auth,
             opts,
             pool: h1::Pool::new(256),
+            h1_headers: auth
+                .iter()
+                .map(|a| h1::service_headers(a.as_ref()))
+                .collect(),
+            auth,
         })
     }
 
@@ -85,8 +91,8 @@ impl LiveSource {
             };
         };
         if url.scheme() == "http" {
-            let auth = self.auth[service as usize].as_ref();
-            let exchange = h1::request(&self.pool, url, auth, self.opts.max_body);
+            let headers = &self.h1_headers[service as usize];
+            let exchange = h1::request(&self.pool, url, headers, self.opts.max_body);
             return match tokio::time::timeout(self.opts.timeout, exchange).await {
                 Ok(attempt) => attempt,
                 Err(_) => self.timed_out(),
