@@ -420,6 +420,61 @@ async fn a_brotli_bomb_is_cut_at_the_cap_after_inflating() {
     assert_bomb_defused(&world, &sent).await;
 }
 
+/// Compressed bodies are decoded before their links are read; an encoding the crawler does not
+/// decode leaves the body as it came (here: not JSON, so a resource without links).
+#[tokio::test]
+async fn gzip_and_deflate_bodies_are_decoded() {
+    use std::io::Write;
+    fn encoded(encoding: &str, body: &str) -> Reply {
+        let bytes = match encoding {
+            "gzip" => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(body.as_bytes()).unwrap();
+                e.finish().unwrap()
+            }
+            "deflate" => {
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(body.as_bytes()).unwrap();
+                e.finish().unwrap()
+            }
+            _ => body.as_bytes().iter().map(|b| b ^ 0x5a).collect(),
+        };
+        Reply::Full {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("content-encoding".into(), encoding.into()),
+            ],
+            body: bytes.into(),
+        }
+    }
+    let world = World::start(|req: &Req| {
+        let link = |to: &str| format!("{{\"next\":\"{}{to}\"}}", req.base);
+        match req.target.as_str() {
+            "/gz" => encoded("gzip", &link("/from-gz")),
+            "/zl" => encoded("deflate", &link("/from-zl")),
+            "/xor" => encoded("x-unknown", &link("/from-xor")),
+            "/from-gz" | "/from-zl" => Reply::json(&json!({})),
+            _ => healthy(req),
+        }
+    })
+    .await;
+    let c = crawl_live(
+        &rules(&world, &["/gz", "/zl", "/xor"]),
+        LiveOptions::default(),
+        fast(0),
+    )
+    .await;
+    for p in ["/gz", "/zl", "/xor", "/from-gz", "/from-zl"] {
+        assert!(c.outcome(&world.url(p)).is_ok(), "{p}");
+    }
+    assert_eq!(world.hits_of("/from-gz"), 1);
+    assert_eq!(world.hits_of("/from-zl"), 1);
+    assert_eq!(world.hits_of("/from-xor"), 0);
+    assert_healthy(&c, &world);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bodies that are not what they say
 

@@ -1,7 +1,7 @@
 //! The crawl loop: a frontier of canonical URLs visited once, bounded global and per-service
 //! concurrency, the circuit breaker, depth and resource limits, and interruption.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -11,6 +11,7 @@ use url::Url;
 use super::classify::{Class, Reason, RetryPolicy};
 use super::fetch::{Fetched, Fetcher};
 use super::limits::Pacer;
+use crate::canon;
 use crate::extract::{self, Extracted};
 use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, NO_RELATION};
 use crate::intern::hash;
@@ -172,7 +173,7 @@ async fn crawl_loop<S: Source>(
     st.seed();
 
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
-    let mut task_nodes: HashMap<tokio::task::Id, NodeId> = HashMap::new();
+    let mut task_nodes: rustc_hash::FxHashMap<tokio::task::Id, NodeId> = Default::default();
     let mut next_service = 0usize;
     loop {
         if stop.is_set() {
@@ -183,12 +184,14 @@ async fn crawl_loop<S: Source>(
             let Some(id) = st.next_to_fetch(&mut next_service) else {
                 break;
             };
-            let url = st.g.url(id).to_string();
+            // Node URLs are canonical: parsed on a service's origin, the host is not parsed
+            // again.
+            let origins = rules.services.iter().map(|s| &s.base_url);
+            let url = canon::parse_canonical(st.g.url(id), origins).expect("canonical");
             let f = fetcher.clone();
             let rules = rules.clone();
             let keep = opts.keep_bodies;
             let handle = tasks.spawn(async move {
-                let url = Url::parse(&url).expect("canonical");
                 let fetched = f.fetch(&url).await;
                 let mut unreadable = false;
                 let (extracted, body) = match &fetched.response {

@@ -26,6 +26,9 @@ pub fn replay(
     // The scan interned every URL of the snapshot (and the seeds): the graph's node ids are
     // the scan's URL ids, and no URL is hashed or copied again.
     st.g = Graph::adopt(rules.services.len(), scan.urls());
+    let (links, out_of_scope) = scan.link_counts();
+    st.g.edges.reserve_exact(links);
+    st.g.out_of_scope.reserve_exact(out_of_scope);
     st.seed();
     let mut r = Replay {
         st,

@@ -152,9 +152,16 @@ impl ScannedSnapshot {
                     .map(|h| h.join().expect("scan thread panicked"))
                     .collect()
             });
+            let chunks = chunks.into_iter().collect::<std::io::Result<Vec<Chunk>>>();
+            let chunks = chunks.map_err(io)?;
+            // Room for every chunk at once: no vector grows (and is copied) chunk by chunk.
+            let sum = |f: &dyn Fn(&Chunk) -> usize| chunks.iter().map(f).sum::<usize>();
+            let (links, recs) = (sum(&|c| c.links.len()), sum(&|c| c.recs.len()));
+            let (strings, bytes) = (sum(&|c| c.urls.len()), sum(&|c| c.urls.bytes()));
+            scan.recs.reserve_exact(recs);
+            let mut reserved = false;
             let mut lines_before = 0;
             for chunk in chunks {
-                let chunk = chunk.map_err(io)?;
                 if let Some((line, e)) = chunk.error {
                     return Err(match e {
                         SnapshotError::Line { path, message, .. } => SnapshotError::Line {
@@ -171,6 +178,17 @@ impl ScannedSnapshot {
                 lines_before += chunk.lines;
                 let t = std::time::Instant::now();
                 scan.merge(chunk, &mut header_ids);
+                if !reserved {
+                    // After the first chunk, whose vectors the scan may have adopted.
+                    reserved = true;
+                    scan.links
+                        .reserve_exact(links.saturating_sub(scan.links.len()));
+                    let urls = Arc::get_mut(&mut scan.urls).expect("not shared while scanning");
+                    urls.reserve(
+                        strings.saturating_sub(urls.len()),
+                        bytes.saturating_sub(urls.bytes()),
+                    );
+                }
                 tracing::debug!("chunk merged in {:?}", t.elapsed());
             }
             scan.files.push(file);
@@ -213,12 +231,12 @@ impl ScannedSnapshot {
             })
             .collect();
         let all = Arc::get_mut(&mut self.urls).expect("not shared while scanning");
-        let url_remap: Vec<u32> = if all.is_empty() {
+        let first = all.is_empty();
+        let url_remap: Vec<u32> = if first {
             // The first chunk's interner becomes the scan's: nothing to copy.
             *all = urls;
-            let all = &*all;
             self.meta = meta;
-            (0..all.len() as u32).collect()
+            Vec::new()
         } else {
             (0..urls.len() as u32)
                 .map(|i| {
@@ -235,18 +253,23 @@ impl ScannedSnapshot {
             .collect();
         self.rec_of.resize(self.urls.len(), NONE);
         let base = self.links.len() as u32;
-        self.links.extend(links.into_iter().map(|l| Link {
-            source: url_remap[l.source as usize],
-            pointer: pointer_remap[l.pointer as usize],
-            target: url_remap[l.target as usize],
-            relation: l.relation,
-        }));
+        if first && self.links.is_empty() {
+            // The same ids: the first chunk's links are the scan's as they are.
+            self.links = links;
+        } else {
+            self.links.extend(links.into_iter().map(|l| Link {
+                source: url_remap[l.source as usize],
+                pointer: pointer_remap[l.pointer as usize],
+                target: url_remap[l.target as usize],
+                relation: l.relation,
+            }));
+        }
         let shift = |r: &Range<u32>| r.start + base..r.end + base;
         for (url, mut rec) in recs {
             rec.headers = header_remap[rec.headers as usize];
             rec.links = shift(&rec.links);
             rec.out_of_scope = shift(&rec.out_of_scope);
-            let url = url_remap[url as usize] as usize;
+            let url = if first { url } else { url_remap[url as usize] } as usize;
             if self.rec_of[url] == NONE {
                 self.rec_of[url] = self.recs.len() as u32;
                 self.recs.push(rec);
@@ -294,6 +317,13 @@ impl ScannedSnapshot {
             Some(&r) if r != NONE => Some(&self.recs[r as usize]),
             _ => None,
         }
+    }
+
+    /// In-scope and out-of-scope references over all records (what a replay can add at most).
+    pub(super) fn link_counts(&self) -> (usize, usize) {
+        self.recs.iter().fold((0, 0), |(a, b), r| {
+            (a + r.links.len(), b + r.out_of_scope.len())
+        })
     }
 
     /// A record's in-scope and out-of-scope references.
@@ -491,8 +521,9 @@ fn read_chunk(
         // The two-pass reading found a body that is no JSON value.
         let unparsed = parsed.body.is_some() && body.is_none();
         let not_json = parsed.body_not_json && body.is_none() && !unparsed;
-        let url =
-            crate::canon::parse_absolute(&parsed.url).expect("parse_line gives a canonical URL");
+        let origins = rules.services.iter().map(|s| &s.base_url);
+        let url = crate::canon::parse_canonical(&parsed.url, origins)
+            .expect("parse_line gives a canonical URL");
         let id = urls.intern(&url);
         let mut rec = Rec {
             outcome: parsed.outcome,

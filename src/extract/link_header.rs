@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 
 use super::{Rels, Walker, HEADER_POINTER};
-use crate::canon;
 
 /// One link-value of a `Link` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +25,7 @@ pub(super) fn extract(w: &mut Walker<'_>, headers: &[(String, String)]) {
             if l.target.contains('{') {
                 continue;
             }
-            if let Some(target) = canon::resolve(w.base, l.target) {
+            if let Some(target) = w.resolve(l.target) {
                 let rels = Rels::Header(l.rel.as_deref().unwrap_or(""));
                 w.emit_at(0, HEADER_POINTER, target, rels, None);
             }

@@ -358,7 +358,7 @@ impl<'a> Walker<'a> {
         let (url, at) = match found {
             Some(s) => {
                 let url = if s.relative_ok {
-                    canon::resolve(self.base, s.href)?
+                    self.resolve(s.href)?
                 } else {
                     canon::parse_absolute(s.href)?
                 };
@@ -460,9 +460,15 @@ impl<'a> Walker<'a> {
         if href == self.sink.source(self.frame().source).as_str() {
             return;
         }
-        if let Some(u) = canon::resolve(self.base, href) {
+        if let Some(u) = self.resolve(href) {
             self.emit(u, rels, None);
         }
+    }
+
+    /// An href resolved against the fetched URL and canonicalized ([`canon::resolve`]).
+    pub(crate) fn resolve(&self, href: &str) -> Option<Url> {
+        let origins = self.rules.services.iter().map(|s| &s.base_url);
+        canon::resolve_among(self.base, origins, href)
     }
 
     /// Records a link from frame `frame` at an explicit pointer.

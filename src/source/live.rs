@@ -1,4 +1,5 @@
-//! The live source: one shared reqwest client (rustls, keep-alive), credentials sent only to
+//! The live source: plain `http://` on pooled hyper HTTP/1.1 connections ([`super::h1`]),
+//! `https://` through one shared reqwest client (rustls, keep-alive); credentials sent only to
 //! their own service, bodies capped, no automatic redirects (the crawler follows them inside
 //! the declared services).
 
@@ -10,7 +11,7 @@ use futures::StreamExt;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
 use url::Url;
 
-use super::{Attempt, Response, Source};
+use super::{h1, Attempt, Response, Source};
 use crate::crawl::Reason;
 use crate::error::Error;
 use crate::rules::Rules;
@@ -19,6 +20,9 @@ use crate::rules::Rules;
 pub const ACCEPT_VALUE: &str = "application/hal+json, application/vnd.api+json, \
     application/vnd.siren+json, application/vnd.collection+json, application/ld+json, \
     application/json;q=0.9, */*;q=0.1";
+
+/// The `User-Agent` of every request.
+pub(super) const USER_AGENT_VALUE: &str = concat!("bacaudit/", env!("CARGO_PKG_VERSION"));
 
 /// Bounds of one request.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +49,10 @@ pub struct LiveSource {
     /// Per service: the auth header to send, prepared once.
     auth: Vec<Option<(HeaderName, HeaderValue)>>,
     opts: LiveOptions,
+    /// Idle plain-HTTP connections.
+    pool: h1::Pool,
+    /// Per service: the headers of a plain-HTTP request (its auth header included).
+    h1_headers: Vec<reqwest::header::HeaderMap>,
 }
 
 impl LiveSource {
@@ -57,15 +65,20 @@ impl LiveSource {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
-            .user_agent(concat!("bacaudit/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT_VALUE)
             .build()
             .map_err(|e| Error::Other(format!("cannot build the HTTP client: {e}")))?;
         let auth = auth_headers(&rules)?;
         Ok(LiveSource {
             client,
             rules,
-            auth,
             opts,
+            pool: h1::Pool::new(256),
+            h1_headers: auth
+                .iter()
+                .map(|a| h1::service_headers(a.as_ref()))
+                .collect(),
+            auth,
         })
     }
 
@@ -77,6 +90,14 @@ impl LiveSource {
                 status: None,
             };
         };
+        if url.scheme() == "http" {
+            let headers = &self.h1_headers[service as usize];
+            let exchange = h1::request(&self.pool, url, headers, self.opts.max_body);
+            return match tokio::time::timeout(self.opts.timeout, exchange).await {
+                Ok(attempt) => attempt,
+                Err(_) => self.timed_out(),
+            };
+        }
         let mut req = self
             .client
             .get(url.clone())
@@ -152,12 +173,17 @@ impl LiveSource {
         })
     }
 
+    fn timed_out(&self) -> Attempt {
+        Attempt::Failed {
+            reason: Reason::Timeout,
+            detail: format!("timed out after {} s", self.opts.timeout.as_secs_f64()),
+            status: None,
+        }
+    }
+
     fn failed(&self, e: &reqwest::Error) -> Attempt {
         let (reason, detail) = if e.is_timeout() {
-            (
-                Reason::Timeout,
-                format!("timed out after {} s", self.opts.timeout.as_secs_f64()),
-            )
+            return self.timed_out();
         } else if e.is_connect() {
             (
                 Reason::ConnectFailed,
@@ -213,7 +239,7 @@ pub fn auth_headers(rules: &Rules) -> Result<Vec<Option<(HeaderName, HeaderValue
 }
 
 /// The innermost error message (reqwest's outer messages repeat the URL).
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;

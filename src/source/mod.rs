@@ -2,6 +2,7 @@
 //! implementation. The crawler walks from the seeds through a `Source`; it never reads a
 //! snapshot as a list.
 
+mod h1;
 mod live;
 mod resume;
 pub(crate) mod snapshot;
