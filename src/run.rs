@@ -121,12 +121,18 @@ pub async fn audit(
         let scan = Arc::new(ScannedSnapshot::open(&path, &rules, &stop)?.unwrap_or_default());
         tracing::debug!(
             records = scan.len(),
+            hwm = %hwm(),
             "snapshot scanned in {:?}",
             started.elapsed()
         );
         let started = std::time::Instant::now();
+        let mut scan = scan;
         let graph = crawl::replay(scan.clone(), &crawl_opts, rules, observer, &stop);
-        tracing::debug!(nodes = graph.len(), "replayed in {:?}", started.elapsed());
+        if let Some(scan) = Arc::get_mut(&mut scan) {
+            // The links are in the graph now; the explain stage reads only records.
+            scan.drop_links();
+        }
+        tracing::debug!(nodes = graph.len(), hwm = %hwm(), "replayed in {:?}", started.elapsed());
         Ok::<_, Error>((scan, graph))
     })
     .await
@@ -347,6 +353,16 @@ fn write_reports(paths: &[PathBuf], report: &Report) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Peak and current memory, for the debug log (Linux; empty elsewhere).
+fn hwm() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
