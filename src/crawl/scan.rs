@@ -91,7 +91,6 @@ pub struct ScannedSnapshot {
 /// What one thread read from one byte range of a file.
 struct Chunk {
     urls: Interner,
-    meta: Vec<Meta>,
     pointers: Interner,
     /// (URL id, record), in line order.
     recs: Vec<(u32, Rec)>,
@@ -196,7 +195,7 @@ impl ScannedSnapshot {
                             return Ok(false);
                         }
                         lines_before += chunk.lines;
-                        scan.merge(chunk, &mut header_ids);
+                        scan.merge(chunk, rules, &mut header_ids);
                         if want % 8 == 0 {
                             release_free_memory();
                         }
@@ -242,10 +241,14 @@ impl ScannedSnapshot {
     }
 
     /// Adds one chunk's URLs, pointers, records and links (its records win over earlier ones).
-    fn merge(&mut self, chunk: Chunk, header_ids: &mut FxHashMap<Vec<(String, String)>, u32>) {
+    fn merge(
+        &mut self,
+        chunk: Chunk,
+        rules: &Rules,
+        header_ids: &mut FxHashMap<Vec<(String, String)>, u32>,
+    ) {
         let Chunk {
             urls,
-            meta,
             pointers,
             recs,
             links,
@@ -264,17 +267,27 @@ impl ScannedSnapshot {
             .collect();
         let all = Arc::get_mut(&mut self.urls).expect("not shared while scanning");
         let first = all.is_empty();
+        // What the rules say about a URL, worked out once per URL of the whole snapshot (a
+        // URL is new to many chunks).
+        let meta_of = |url: &str| {
+            let service = rules.service_of_str(url).map(|(s, _)| s);
+            let kind = service.and_then(|_| rules.kind_id_of_str(url));
+            Meta { service, kind }
+        };
         let url_remap: Vec<u32> = if first {
             // The first chunk's interner becomes the scan's: nothing to copy.
             *all = urls;
-            self.meta = meta;
+            self.meta = (0..all.len() as u32)
+                .map(|i| meta_of(all.resolve(i)))
+                .collect();
             Vec::new()
         } else {
             (0..urls.len() as u32)
                 .map(|i| {
-                    let (id, new) = all.intern_hashed(urls.resolve(i), urls.hash_of(i));
+                    let url = urls.resolve(i);
+                    let (id, new) = all.intern_hashed(url, urls.hash_of(i));
                     if new {
-                        self.meta.push(meta[i as usize]);
+                        self.meta.push(meta_of(url));
                     }
                     id
                 })
@@ -464,22 +477,14 @@ fn split_at_lines(file: &File, size: u64, parts: usize) -> std::io::Result<Vec<u
     Ok(bounds)
 }
 
-/// Interns a chunk's URLs with what the rules say about each.
-struct Urls<'r> {
-    rules: &'r Rules,
+/// Interns a chunk's URLs.
+struct Urls {
     urls: Interner,
-    meta: Vec<Meta>,
 }
 
-impl Urls<'_> {
+impl Urls {
     fn intern(&mut self, url: &Url) -> u32 {
-        let (id, new) = self.urls.intern(url.as_str());
-        if new {
-            let service = self.rules.service_of(url);
-            let kind = service.and_then(|_| self.rules.kind_id_of(url));
-            self.meta.push(Meta { service, kind });
-        }
-        id
+        self.urls.intern(url.as_str()).0
     }
 }
 
@@ -495,14 +500,11 @@ fn read_chunk(
     f.seek(SeekFrom::Start(start))?;
     let mut reader = BufReader::with_capacity(1 << 20, f.take(end - start));
     let mut urls = Urls {
-        rules,
         urls: Interner::new(),
-        meta: Vec::new(),
     };
     let mut pointers = Interner::new();
     let mut chunk = Chunk {
         urls: Interner::new(),
-        meta: Vec::new(),
         pointers: Interner::new(),
         recs: Vec::new(),
         links: Vec::new(),
@@ -623,7 +625,6 @@ fn read_chunk(
         chunk.recs.push((id, rec));
     }
     chunk.urls = urls.urls;
-    chunk.meta = urls.meta;
     chunk.pointers = pointers;
     Ok(chunk)
 }

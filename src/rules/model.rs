@@ -408,8 +408,12 @@ impl PathTemplate {
 
     /// The id segment this template matches in a canonical path, as it is in the path.
     fn id_segment<'p>(&self, path: &'p str) -> Option<&'p str> {
-        let rest = path.strip_prefix(&self.prefix)?;
-        let seg = rest.strip_suffix(&self.suffix)?;
+        let rest = path.strip_prefix(self.prefix.as_str())?;
+        let seg = if self.suffix.is_empty() {
+            rest
+        } else {
+            rest.strip_suffix(self.suffix.as_str())?
+        };
         (!seg.is_empty() && !seg.contains('/')).then_some(seg)
     }
 
@@ -463,6 +467,35 @@ impl Rules {
             }
         }
         best.map(|(_, i)| i)
+    }
+
+    /// [`Rules::service_of`] for the text of a canonical URL (as `Url` serializes it), without
+    /// parsing it. Also gives the path, for [`Rules::kind_id_of_str`].
+    pub fn service_of_str<'u>(&self, url: &'u str) -> Option<(ServiceId, &'u str)> {
+        let mut best: Option<(usize, ServiceId, &str)> = None;
+        for (i, s) in self.services.iter().enumerate() {
+            let origin = &s.base_url[..url::Position::BeforePath];
+            let Some(rest) = url.strip_prefix(origin) else {
+                continue;
+            };
+            let base_path = s.base_url.path();
+            if rest.starts_with(base_path) && best.is_none_or(|(l, _, _)| base_path.len() > l) {
+                best = Some((base_path.len(), i as ServiceId, rest));
+            }
+        }
+        best.map(|(_, i, rest)| (i, rest))
+    }
+
+    /// [`Rules::kind_id_of`] for the text of a canonical URL.
+    pub fn kind_id_of_str(&self, url: &str) -> Option<KindId> {
+        let (service, path) = self.service_of_str(url)?;
+        if path.contains('?') {
+            return None;
+        }
+        self.kinds
+            .iter()
+            .position(|k| k.service == service && k.path.matches(path))
+            .map(|i| i as KindId)
     }
 
     /// The kind of a canonical URL and the (decoded) id it names: its service and path match
@@ -559,6 +592,77 @@ mod tests {
         );
         assert!(p.matches_pointer("/items/7/product_id"));
         assert!(!p.matches_pointer("/items/x/product_id"));
+    }
+
+    #[test]
+    fn service_and_kind_from_the_text_agree_with_the_parsed_url() {
+        let rules = crate::rules::parse(
+            std::path::Path::new("t.toml"),
+            r#"
+version = 1
+[services.a]
+base_url = "http://127.0.0.1:8081/"
+seeds = ["/"]
+[services.nested]
+base_url = "http://127.0.0.1:8081/api/v2/"
+seeds = ["/api/v2/x"]
+[services.b]
+base_url = "https://svc.example/"
+seeds = ["/"]
+[services.c]
+base_url = "http://[::1]:9000/base/"
+seeds = ["/base/"]
+[kinds.item]
+service = "a"
+path = "/items/{id}"
+[kinds.thing]
+service = "nested"
+path = "/api/v2/things/{id}/detail"
+[kinds.doc]
+service = "b"
+path = "/docs/{id}"
+[kinds.c]
+service = "c"
+path = "/base/c/{id}"
+"#,
+            &|_| None,
+        )
+        .unwrap();
+        let urls = [
+            "http://127.0.0.1:8081/items/1",
+            "http://127.0.0.1:8081/items/1?x=2",
+            "http://127.0.0.1:8081/items/",
+            "http://127.0.0.1:8081/items/a/b",
+            "http://127.0.0.1:8081/items/%2F",
+            "http://127.0.0.1:8081/api/v2/things/7/detail",
+            "http://127.0.0.1:8081/api/v2/things/7/detail?",
+            "http://127.0.0.1:8081/api/v2",
+            "http://127.0.0.1:8081/api/v2/",
+            "http://127.0.0.1:18081/items/1",
+            "http://127.0.0.1:8082/items/1",
+            "http://127.0.0.1/items/1",
+            "https://127.0.0.1:8081/items/1",
+            "https://svc.example/docs/x",
+            "https://svc.example.evil/docs/x",
+            "https://svc.example:8443/docs/x",
+            "http://svc.example/docs/x",
+            "http://[::1]:9000/base/c/1",
+            "http://[::1]:9000/base",
+            "http://[::1]:9000/basement/c/1",
+            "http://elsewhere/items/1",
+        ];
+        for u in urls {
+            let parsed = Url::parse(u).unwrap();
+            assert_eq!(parsed.as_str(), u, "test URLs are canonical");
+            assert_eq!(
+                rules.service_of_str(u).map(|(s, _)| s),
+                rules.service_of(&parsed),
+                "{u}"
+            );
+            assert_eq!(rules.kind_id_of_str(u), rules.kind_id_of(&parsed), "{u}");
+        }
+        let thing = rules.kind_id_of_str("http://127.0.0.1:8081/api/v2/things/7/detail");
+        assert_eq!(thing.map(|k| rules.kind(k).name.as_str()), Some("thing"));
     }
 
     #[test]
