@@ -23,7 +23,19 @@ use progress::Progress;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// mimalloc: the live crawl allocates and frees many small objects per response on every
+/// worker thread (measured: 25.1 -> 22.3 us of CPU per request, and the 1M audit 5.1 -> 4.7
+/// cpu-s). Freed memory goes back to the system at once (purge delay 0): with mimalloc's
+/// default delay the 1M audit peaked at 380 MB instead of 265 MB.
+/// `mi_option_purge_delay` (mimalloc.h; libmimalloc-sys names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    // SAFETY: sets a process-wide allocator option; no other thread runs yet.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     let cli = cli::Cli::parse();
     let progress = Progress::new(quiet(&cli.command));
     tracing_subscriber::fmt()
