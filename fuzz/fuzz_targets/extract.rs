@@ -80,11 +80,11 @@ const CONTENT_TYPES: [Option<&str>; 4] = [
     Some("application/vnd.api+json"),
 ];
 
-fn check_canonical(what: &str, u: &Url, l: &FoundLink) {
-    let again = canon::parse_absolute(u.as_str());
+fn check_canonical(what: &str, u: &str, l: &FoundLink) {
+    let again = canon::parse_absolute(u);
     assert_eq!(
         again.as_ref().map(Url::as_str),
-        Some(u.as_str()),
+        Some(u),
         "{what} is not canonical: {l:?}"
     );
 }
@@ -109,17 +109,17 @@ fuzz_target!(|data: &[u8]| {
     for (in_scope, list) in [(true, &out.links), (false, &out.out_of_scope)] {
         for l in list {
             assert_eq!(
-                w.rules.service_of(&l.target).is_some(),
+                w.rules.service_of_str(&l.target).is_some(),
                 in_scope,
                 "link in the wrong list (in scope: {in_scope}): {l:?}"
             );
-            assert_ne!(l.target, l.source, "link to its own source: {l:?}");
+            assert_ne!(l.target, l.source.as_str(), "link to its own source: {l:?}");
             assert!(
                 seen.insert((l.source.as_str(), l.pointer.as_str(), l.target.as_str())),
                 "duplicate (source, pointer, target): {l:?}"
             );
             check_canonical("target", &l.target, l);
-            check_canonical("source", &l.source, l);
+            check_canonical("source", l.source.as_str(), l);
             assert!(
                 l.pointer.is_empty() || l.pointer.starts_with('/') || l.pointer == HEADER_POINTER,
                 "not a pointer: {l:?}"

@@ -449,7 +449,7 @@ impl State {
             let source = match last_source {
                 Some((url, id)) if url == &link.source => id,
                 _ => {
-                    let id = self.node_for(&link.source, depth);
+                    let id = self.node_for(link.source.as_str(), depth);
                     last_source = Some((&link.source, id));
                     id
                 }
@@ -467,7 +467,7 @@ impl State {
             });
         }
         for link in &ex.out_of_scope {
-            let Some(source) = self.node_for(&link.source, depth) else {
+            let Some(source) = self.node_for(link.source.as_str(), depth) else {
                 continue;
             };
             let target = match self.g.id(link.target.as_str()) {
@@ -587,15 +587,15 @@ impl State {
     /// The node for a URL found in a response, queued for fetching when it is new (or was cut
     /// by depth and is now reachable at a smaller depth). `None` for a new URL past the
     /// `max_resources` bound: it is cut, and its links are not kept.
-    fn node_for(&mut self, url: &Url, depth: u32) -> Option<NodeId> {
+    fn node_for(&mut self, url: &str, depth: u32) -> Option<NodeId> {
         // Most links point at URLs already seen: match the rules only for new ones.
-        if let Some(id) = self.g.id(url.as_str()) {
+        if let Some(id) = self.g.id(url) {
             self.reached(id, depth);
             return Some(id);
         }
-        let service = self.rules.service_of(url);
-        let kind = service.and_then(|_| self.rules.kind_id_of(url));
-        self.admit(url.as_str(), hash(url.as_str()), service, kind, depth)
+        let service = self.rules.service_of_str(url).map(|(s, _)| s);
+        let kind = service.and_then(|_| self.rules.kind_id_of_str(url));
+        self.admit(url, hash(url), service, kind, depth)
     }
 
     /// A known URL reached again at `depth`: one cut by depth is queued when it is now close

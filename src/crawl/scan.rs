@@ -483,8 +483,8 @@ struct Urls {
 }
 
 impl Urls {
-    fn intern(&mut self, url: &Url) -> u32 {
-        self.urls.intern(url.as_str()).0
+    fn intern(&mut self, url: &str) -> u32 {
+        self.urls.intern(url).0
     }
 }
 
@@ -579,7 +579,7 @@ fn read_chunk(
         let origins = rules.services.iter().map(|s| &s.base_url);
         let url = crate::canon::parse_canonical(&parsed.url, origins)
             .expect("parse_line gives a canonical URL");
-        let id = urls.intern(&url);
+        let id = urls.intern(url.as_str());
         let mut rec = Rec {
             outcome: parsed.outcome,
             error_status: parsed.error_status,
@@ -605,7 +605,7 @@ fn read_chunk(
                     let source = match last {
                         Some((u, id)) if u == &l.source => id,
                         _ => {
-                            let id = urls.intern(&l.source);
+                            let id = urls.intern(l.source.as_str());
                             last = Some((&l.source, id));
                             id
                         }

@@ -60,8 +60,9 @@ pub struct FoundLink {
     /// RFC 6901 pointer (escaped) relative to the source's representation, or
     /// [`HEADER_POINTER`].
     pub pointer: String,
-    /// Canonical absolute target.
-    pub target: Url,
+    /// Canonical absolute target, as `Url` serializes it (most links are written canonical
+    /// already and are never parsed).
+    pub target: String,
     /// The link rule this reference matches, if any.
     pub relation: Option<LinkId>,
 }
@@ -439,14 +440,20 @@ impl<'a> Walker<'a> {
         self.frames.last().expect("the root frame is never popped")
     }
 
-    /// Records a link to `target` at the current pointer, from the current frame.
-    pub(crate) fn emit(&mut self, target: Url, rels: Rels<'_>, relation: Option<LinkId>) {
+    /// Records a link to `target` (canonical) at the current pointer, from the current frame.
+    pub(crate) fn emit(
+        &mut self,
+        target: impl Into<String>,
+        rels: Rels<'_>,
+        relation: Option<LinkId>,
+    ) {
         let f = self.frames.last().expect("the root frame is never popped");
         let relation = relation.or_else(|| relation_by_rel(self.rules, f.kind, rels));
         self.scratch.clear();
         self.scratch.push_str(f.prefix.0);
         self.scratch.push_str(&self.ptr[f.root_len..]);
-        self.sink.add(f.source, &self.scratch, target, relation);
+        self.sink
+            .add(f.source, &self.scratch, target.into(), relation);
     }
 
     /// Records a hypermedia href (absolute or relative) at the current pointer.
@@ -460,7 +467,10 @@ impl<'a> Walker<'a> {
         if href == self.sink.source(self.frame().source).as_str() {
             return;
         }
-        if let Some(u) = self.resolve(href) {
+        // Written canonical already: the text is the URL (no parsing).
+        if let Some(c) = canon::already_canonical(href.trim()) {
+            self.emit(c, rels, None);
+        } else if let Some(u) = self.resolve(href) {
             self.emit(u, rels, None);
         }
     }
@@ -476,13 +486,13 @@ impl<'a> Walker<'a> {
         &mut self,
         frame: usize,
         pointer: &str,
-        target: Url,
+        target: impl Into<String>,
         rels: Rels<'_>,
         relation: Option<LinkId>,
     ) {
         let f = &self.frames[frame];
         let relation = relation.or_else(|| relation_by_rel(self.rules, f.kind, rels));
-        self.sink.add(f.source, pointer, target, relation);
+        self.sink.add(f.source, pointer, target.into(), relation);
     }
 }
 

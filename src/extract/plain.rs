@@ -18,7 +18,9 @@ pub(super) fn string(w: &mut Walker<'_>, s: &str) {
     if !looks_absolute_http(s) || s.contains('{') {
         return;
     }
-    if let Some(u) = canon::parse_absolute(s) {
+    if let Some(c) = canon::already_canonical(s.trim()) {
+        w.emit(c, Rels::None, None);
+    } else if let Some(u) = canon::parse_absolute(s) {
         w.emit(u, Rels::None, None);
     }
 }
