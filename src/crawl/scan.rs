@@ -168,6 +168,7 @@ impl ScannedSnapshot {
                     Default::default();
                 let mut lines_before = 0;
                 let mut want = 0;
+                let mut merge_time = std::time::Duration::ZERO;
                 for (i, chunk) in rx {
                     waiting.insert(i, chunk);
                     while let Some(chunk) = waiting.remove(&want) {
@@ -195,12 +196,15 @@ impl ScannedSnapshot {
                             return Ok(false);
                         }
                         lines_before += chunk.lines;
+                        let t = std::time::Instant::now();
                         scan.merge(chunk, rules, &mut header_ids);
+                        merge_time += t.elapsed();
                         if want % 8 == 0 {
                             release_free_memory();
                         }
                     }
                 }
+                tracing::debug!("merging the ranges took {merge_time:?} (on this thread)");
                 Ok(true)
             });
             if !merged? {
