@@ -15,7 +15,7 @@ use url::Url;
 use super::classify::{classify_status, Reason, Verdict};
 use super::engine::Stop;
 use crate::error::SnapshotError;
-use crate::extract::{self, FoundLink};
+use crate::extract;
 use crate::intern::Interner;
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
 use crate::source::snapshot::{
@@ -518,6 +518,8 @@ fn read_chunk(
         stopped: false,
     };
     let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
+    let mut scratch = extract::Scratch::default();
+    let mut out_of_scope: Vec<Link> = Vec::new();
     let mut line = Vec::with_capacity(4096);
     let mut offset = start;
     loop {
@@ -601,30 +603,36 @@ fn read_chunk(
             // same extraction against the same URL.
             rec.unreadable = not_json || unparsed;
             let header_set = &chunk.header_sets[headers as usize];
-            let found = extract::extract(rules, &url, header_set, body.as_ref());
-            let mut add = |links: &[FoundLink], chunk: &mut Chunk| {
-                let from = chunk.links.len() as u32;
-                let mut last: Option<(&Url, u32)> = None;
-                for l in links {
-                    let source = match last {
-                        Some((u, id)) if u == &l.source => id,
-                        _ => {
-                            let id = urls.intern(l.source.as_str());
-                            last = Some((&l.source, id));
-                            id
-                        }
-                    };
-                    chunk.links.push(Link {
-                        source,
-                        pointer: pointers.intern(&l.pointer).0,
-                        target: urls.intern(&l.target),
-                        relation: l.relation.unwrap_or(crate::graph::NO_RELATION),
-                    });
+            let from = chunk.links.len() as u32;
+            out_of_scope.clear();
+            // A response's links mostly share their source: intern it once per run.
+            let mut last: Option<(*const Url, u32)> = None;
+            let links = &mut chunk.links;
+            extract::extract_with(rules, &url, header_set, body.as_ref(), &mut scratch, |l| {
+                let source = match last {
+                    Some((u, id)) if std::ptr::eq(u, l.source) => id,
+                    _ => {
+                        let id = urls.intern(l.source.as_str());
+                        last = Some((l.source, id));
+                        id
+                    }
+                };
+                let link = Link {
+                    source,
+                    pointer: pointers.intern(l.pointer).0,
+                    target: urls.intern(l.target),
+                    relation: l.relation.unwrap_or(crate::graph::NO_RELATION),
+                };
+                if l.in_scope {
+                    links.push(link);
+                } else {
+                    out_of_scope.push(link);
                 }
-                from..chunk.links.len() as u32
-            };
-            rec.links = add(&found.links, &mut chunk);
-            rec.out_of_scope = add(&found.out_of_scope, &mut chunk);
+            });
+            let mid = links.len() as u32;
+            links.extend_from_slice(&out_of_scope);
+            rec.links = from..mid;
+            rec.out_of_scope = mid..links.len() as u32;
         }
         chunk.recs.push((id, rec));
     }

@@ -45,6 +45,8 @@ use url::Url;
 use crate::canon;
 use crate::rules::{escape_token, KindId, LinkId, Pointer, Rules, Selector};
 
+pub use sink::LinkRef;
+
 /// The `pointer` of a link found in a `Link` header.
 pub const HEADER_POINTER: &str = "header:link";
 
@@ -85,19 +87,57 @@ pub fn extract(
     headers: &[(String, String)],
     body: Option<&serde_json::Value>,
 ) -> Extracted {
-    let mut w = Walker::new(rules, url);
-    if let Some(body) = body {
-        w.collection = collection::find_list(rules, url, body);
-        let jsonapi_header = headers.iter().any(|(n, v)| {
-            n.eq_ignore_ascii_case("content-type")
-                && v.trim_start()
-                    .get(..24)
-                    .is_some_and(|t| t.eq_ignore_ascii_case("application/vnd.api+json"))
-        });
-        w.root(body, jsonapi_header);
-    }
-    link_header::extract(&mut w, headers);
+    let mut w = Walker::new(rules, url, Scratch::default());
+    w.walk(url, headers, body);
     w.sink.finish(rules)
+}
+
+/// Buffers an extraction reuses from one response to the next (see [`extract_with`]).
+#[derive(Default)]
+pub struct Scratch {
+    ptr: String,
+    frames: Vec<Frame>,
+    scratch: String,
+    sink: sink::Sink,
+}
+
+/// [`extract`], handing each link to `out` (borrowed, in the same order, `in_scope` telling
+/// the two lists apart) and reusing `scratch`'s buffers: no allocation per link.
+pub fn extract_with(
+    rules: &Rules,
+    url: &Url,
+    headers: &[(String, String)],
+    body: Option<&serde_json::Value>,
+    scratch: &mut Scratch,
+    out: impl FnMut(LinkRef<'_>),
+) {
+    let mut w = Walker::new(rules, url, std::mem::take(scratch));
+    w.walk(url, headers, body);
+    w.sink.each(rules, out);
+    *scratch = Scratch {
+        ptr: w.ptr,
+        frames: w.frames,
+        scratch: w.scratch,
+        sink: w.sink,
+    };
+}
+
+impl<'a> Walker<'a> {
+    /// Walks the body, then the `Link` headers.
+    fn walk(&mut self, url: &Url, headers: &[(String, String)], body: Option<&'a Value>) {
+        let rules = self.rules;
+        if let Some(body) = body {
+            self.collection = collection::find_list(rules, url, body);
+            let jsonapi_header = headers.iter().any(|(n, v)| {
+                n.eq_ignore_ascii_case("content-type")
+                    && v.trim_start()
+                        .get(..24)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("application/vnd.api+json"))
+            });
+            self.root(body, jsonapi_header);
+        }
+        link_header::extract(self, headers);
+    }
 }
 
 /// How the members of an object are read.
@@ -228,20 +268,30 @@ pub(crate) struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(rules: &'a Rules, base: &'a Url) -> Self {
-        let mut sink = sink::Sink::default();
+    fn new(rules: &'a Rules, base: &'a Url, buffers: Scratch) -> Self {
+        let Scratch {
+            mut ptr,
+            mut frames,
+            mut scratch,
+            mut sink,
+        } = buffers;
+        ptr.clear();
+        frames.clear();
+        scratch.clear();
+        sink.clear();
         let source = sink.intern(base.clone());
+        frames.push(Frame {
+            source,
+            kind: rules.kind_id_of(base),
+            root_len: 0,
+            prefix: ("", &[]),
+        });
         Walker {
             rules,
             base,
-            ptr: String::new(),
-            frames: vec![Frame {
-                source,
-                kind: rules.kind_id_of(base),
-                root_len: 0,
-                prefix: ("", &[]),
-            }],
-            scratch: String::new(),
+            ptr,
+            frames,
+            scratch,
             sink,
             collection: None,
         }
@@ -443,7 +493,7 @@ impl<'a> Walker<'a> {
     /// Records a link to `target` (canonical) at the current pointer, from the current frame.
     pub(crate) fn emit(
         &mut self,
-        target: impl Into<String>,
+        target: impl AsRef<str>,
         rels: Rels<'_>,
         relation: Option<LinkId>,
     ) {
@@ -453,7 +503,7 @@ impl<'a> Walker<'a> {
         self.scratch.push_str(f.prefix.0);
         self.scratch.push_str(&self.ptr[f.root_len..]);
         self.sink
-            .add(f.source, &self.scratch, target.into(), relation);
+            .add(f.source, &self.scratch, target.as_ref(), relation);
     }
 
     /// Records a hypermedia href (absolute or relative) at the current pointer.
@@ -486,13 +536,13 @@ impl<'a> Walker<'a> {
         &mut self,
         frame: usize,
         pointer: &str,
-        target: impl Into<String>,
+        target: impl AsRef<str>,
         rels: Rels<'_>,
         relation: Option<LinkId>,
     ) {
         let f = &self.frames[frame];
         let relation = relation.or_else(|| relation_by_rel(self.rules, f.kind, rels));
-        self.sink.add(f.source, pointer, target.into(), relation);
+        self.sink.add(f.source, pointer, target.as_ref(), relation);
     }
 }
 

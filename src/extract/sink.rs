@@ -14,25 +14,48 @@ const NONE: u32 = u32::MAX;
 
 struct Entry {
     source: u32,
-    pointer: String,
-    /// Canonical URL text.
-    target: String,
+    /// Pointer and canonical target URL, as ranges of `Sink::text`.
+    pointer: (u32, u32),
+    target: (u32, u32),
     relation: Option<LinkId>,
     /// Next entry with the same hash ([`NONE`] ends the chain).
     next: u32,
 }
 
-/// Links in the order first found, each (source, pointer, target) once.
+/// Links in the order first found, each (source, pointer, target) once. Pointers and targets
+/// live in one text buffer, and a sink can be cleared and reused: extracting a body allocates
+/// nothing per link once the buffers have grown.
 #[derive(Default)]
 pub(super) struct Sink {
     sources: Vec<Url>,
     source_ids: FxHashMap<Url, u32>,
     entries: Vec<Entry>,
+    text: String,
     /// Hash of (source, pointer, target) → first entry of its chain.
     heads: FxHashMap<u64, u32>,
 }
 
+/// A link as the sink hands it out.
+pub struct LinkRef<'a> {
+    pub source: &'a Url,
+    pub pointer: &'a str,
+    /// Canonical URL text.
+    pub target: &'a str,
+    pub relation: Option<LinkId>,
+    /// The target is inside a declared service.
+    pub in_scope: bool,
+}
+
 impl Sink {
+    /// Forgets every source and link, keeping the room.
+    pub(super) fn clear(&mut self) {
+        self.sources.clear();
+        self.source_ids.clear();
+        self.entries.clear();
+        self.text.clear();
+        self.heads.clear();
+    }
+
     /// The id of a source URL (the same URL always gets the same id).
     pub(super) fn intern(&mut self, url: Url) -> u32 {
         if let Some(&id) = self.source_ids.get(&url) {
@@ -48,13 +71,17 @@ impl Sink {
         &self.sources[id as usize]
     }
 
+    fn text(&self, (start, end): (u32, u32)) -> &str {
+        &self.text[start as usize..end as usize]
+    }
+
     /// Adds a link unless it points at its own source or is already known; a known one gains
     /// `relation` if it had none.
     pub(super) fn add(
         &mut self,
         source: u32,
         pointer: &str,
-        target: String,
+        target: &str,
         relation: Option<LinkId>,
     ) {
         if target == self.sources[source as usize].as_str() {
@@ -63,14 +90,18 @@ impl Sink {
         let mut h = FxBuildHasher.build_hasher();
         source.hash(&mut h);
         pointer.hash(&mut h);
-        target.as_str().hash(&mut h);
+        target.hash(&mut h);
         let hash = h.finish();
 
         let head = self.heads.get(&hash).copied().unwrap_or(NONE);
         let mut i = head;
         while i != NONE {
-            let e = &mut self.entries[i as usize];
-            if e.source == source && e.pointer == pointer && e.target == target {
+            let e = &self.entries[i as usize];
+            if e.source == source
+                && self.text(e.pointer) == pointer
+                && self.text(e.target) == target
+            {
+                let e = &mut self.entries[i as usize];
                 if e.relation.is_none() {
                     e.relation = relation;
                 }
@@ -81,35 +112,59 @@ impl Sink {
         let Ok(id) = u32::try_from(self.entries.len()) else {
             return;
         };
-        if id == NONE {
+        let (Ok(start), Ok(len)) = (
+            u32::try_from(self.text.len()),
+            u32::try_from(pointer.len() + target.len()),
+        ) else {
+            return;
+        };
+        if id == NONE || start.checked_add(len).is_none() {
             return;
         }
+        self.text.push_str(pointer);
+        self.text.push_str(target);
+        let mid = start + pointer.len() as u32;
         self.entries.push(Entry {
             source,
-            pointer: pointer.to_string(),
-            target,
+            pointer: (start, mid),
+            target: (mid, start + len),
             relation,
             next: head,
         });
         self.heads.insert(hash, id);
     }
 
+    /// Hands out every link in the order first found, with its scope: inside a declared
+    /// service or outside every one.
+    pub(super) fn each(&self, rules: &Rules, mut out: impl FnMut(LinkRef<'_>)) {
+        for e in &self.entries {
+            let target = self.text(e.target);
+            out(LinkRef {
+                source: &self.sources[e.source as usize],
+                pointer: self.text(e.pointer),
+                target,
+                relation: e.relation,
+                in_scope: rules.service_of_str(target).is_some(),
+            });
+        }
+    }
+
     /// Splits the links by scope: inside a declared service, or outside every one.
     pub(super) fn finish(self, rules: &Rules) -> Extracted {
         let mut out = Extracted::default();
-        for e in self.entries {
+        self.each(rules, |l| {
             let link = FoundLink {
-                source: self.sources[e.source as usize].clone(),
-                pointer: e.pointer,
-                target: e.target,
-                relation: e.relation,
+                source: l.source.clone(),
+                pointer: l.pointer.to_string(),
+                target: l.target.to_string(),
+                relation: l.relation,
             };
-            if rules.service_of_str(&link.target).is_some() {
+            if l.in_scope {
                 out.links.push(link);
             } else {
                 out.out_of_scope.push(link);
             }
-        }
+        });
         out
     }
 }
@@ -129,12 +184,12 @@ mod tests {
         let a = s.intern(u("http://127.0.0.1:8082/orders/1"));
         assert_eq!(s.intern(u("http://127.0.0.1:8082/orders/1")), a);
         let c = u("http://127.0.0.1:8081/customers/3");
-        s.add(a, "/customer", c.to_string(), None);
-        s.add(a, "/customer", c.to_string(), Some(4));
-        s.add(a, "/customer", c.to_string(), Some(5));
-        s.add(a, "/other", c.to_string(), None);
-        s.add(a, "/self", "http://127.0.0.1:8082/orders/1".into(), None);
-        s.add(a, "/x", "http://elsewhere.example/y".into(), None);
+        s.add(a, "/customer", c.as_str(), None);
+        s.add(a, "/customer", c.as_str(), Some(4));
+        s.add(a, "/customer", c.as_str(), Some(5));
+        s.add(a, "/other", c.as_str(), None);
+        s.add(a, "/self", "http://127.0.0.1:8082/orders/1", None);
+        s.add(a, "/x", "http://elsewhere.example/y", None);
         let out = s.finish(&shop());
         let got: Vec<_> = out
             .links
@@ -155,8 +210,8 @@ mod tests {
         let a = s.intern(u("http://127.0.0.1:8082/orders"));
         for i in 0..20_000 {
             let t = format!("http://127.0.0.1:8081/customers/{}", i % 10_000);
-            s.add(a, &format!("/{i}"), t.clone(), None);
-            s.add(a, &format!("/{i}"), t, None);
+            s.add(a, &format!("/{i}"), &t, None);
+            s.add(a, &format!("/{i}"), &t, None);
         }
         assert_eq!(s.finish(&shop()).links.len(), 20_000);
     }
