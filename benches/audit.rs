@@ -1,6 +1,8 @@
 //! A whole offline audit of a generated 10k-item shop world (10,100 resources, 4 MB of NDJSON)
-//! through the public library API, and its stages: snapshot loading, the crawl over the
-//! replayed snapshot, analysis + plan + report. `cargo bench --bench audit`.
+//! through the public library API, and its stages: the scan (lines read and links extracted
+//! on every core), the replay from the seeds, analysis + plan + report; beside them, the crawl
+//! loop driven through a loaded snapshot (the live crawl's engine without the network).
+//! `cargo bench --bench audit`.
 //!
 //! The world's findings are checked once before measuring: a fast wrong answer is no figure.
 //! `BENCH_ITEMS=100000 cargo bench --bench audit` measures a bigger world.
@@ -11,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bacaudit::crawl::{self, CrawlOptions, Quiet, Stop};
+use bacaudit::crawl::{self, CrawlOptions, Quiet, ScannedSnapshot, Stop};
 use bacaudit::report::{Origin, Report};
 use bacaudit::run::{self, CommonOptions};
 use bacaudit::source::{Snapshot, SnapshotSource};
@@ -77,11 +79,28 @@ fn whole_audit(c: &mut Criterion) {
         .throughput(Throughput::Elements(f.world.resources as u64));
     g.bench_function("whole", |b| b.iter(audit));
 
-    g.bench_function("stage1_snapshot_load", |b| {
+    let rules = Arc::new(bacaudit::rules::load(&f.rules_path).unwrap());
+    let scan = || {
+        ScannedSnapshot::open(&f.snapshot, &rules, &Stop::never())
+            .unwrap()
+            .unwrap()
+    };
+    g.bench_function("stage1_scan", |b| b.iter(scan));
+    let scanned = Arc::new(scan());
+    let replay_once = || {
+        crawl::replay(
+            scanned.clone(),
+            &CrawlOptions::default(),
+            rules.clone(),
+            Arc::new(Quiet),
+            &Stop::never(),
+        )
+    };
+    g.bench_function("stage2_replay", |b| b.iter(replay_once));
+
+    g.bench_function("snapshot_load", |b| {
         b.iter(|| Snapshot::load(&f.snapshot).unwrap())
     });
-
-    let rules = Arc::new(bacaudit::rules::load(&f.rules_path).unwrap());
     let snap = Arc::new(Snapshot::load(&f.snapshot).unwrap());
     let crawl_once = || {
         rt.block_on(crawl::crawl(
@@ -92,9 +111,9 @@ fn whole_audit(c: &mut Criterion) {
             Stop::never(),
         ))
     };
-    g.bench_function("stage2_crawl_replay", |b| b.iter(crawl_once));
+    g.bench_function("crawl_loop_over_snapshot", |b| b.iter(crawl_once));
 
-    let graph = crawl_once();
+    let graph = replay_once();
     let origin = Origin::Audit {
         snapshot: f.snapshot.clone(),
     };
