@@ -13,7 +13,11 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Map, Value};
 
 use crate::crawl::{FetchEvent, Observer};
+use crate::rules::Rules;
 use crate::source::Snapshot;
+
+/// What an echoed credential is replaced with in a recording.
+pub const REDACTED: &str = "REDACTED";
 
 /// Response headers worth recording (and safe: no cookies, no echoed credentials).
 const KEPT_HEADERS: &[&str] = &[
@@ -31,6 +35,8 @@ pub struct Recorder {
     out: Mutex<RecorderState>,
     /// The recording being resumed: its URLs are replayed, not recorded again.
     resumed: Option<Arc<Snapshot>>,
+    /// Credentials to keep out of the recording, longest first (see [`Recorder::redacting`]).
+    secrets: Vec<String>,
 }
 
 struct RecorderState {
@@ -48,6 +54,7 @@ impl Recorder {
                 error: None,
             }),
             resumed: None,
+            secrets: Vec::new(),
         })
     }
 
@@ -79,7 +86,63 @@ impl Recorder {
                 error: None,
             }),
             resumed: Some(recorded),
+            secrets: Vec::new(),
         })
+    }
+
+    /// Keeps the rules' credentials out of the recording: a service that echoes the `auth`
+    /// value it was sent (in a body, a kept header, even a link) gets it replaced by
+    /// [`REDACTED`] wherever it appears in a line. For a value of the form `Scheme credential`
+    /// (`Bearer <token>`) the credential alone is redacted too. Values shorter than 4
+    /// characters are not looked for (they would match ordinary text).
+    pub fn redacting(mut self, rules: &Rules) -> Recorder {
+        let mut secrets: Vec<String> = Vec::new();
+        for auth in rules.services.iter().filter_map(|s| s.auth.as_ref()) {
+            let value = auth.value.expose().trim();
+            secrets.push(value.to_string());
+            if let Some((_, credential)) = value.rsplit_once(' ') {
+                if credential.len() >= 8 {
+                    secrets.push(credential.to_string());
+                }
+            }
+        }
+        secrets.retain(|s| s.chars().count() >= 4);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        self.secrets = secrets;
+        self
+    }
+
+    /// Replaces every secret in the strings and keys of `v`.
+    fn redact(&self, v: &mut Value) {
+        let clean = |s: &str| -> Option<String> {
+            self.secrets
+                .iter()
+                .any(|secret| s.contains(secret.as_str()))
+                .then(|| {
+                    self.secrets.iter().fold(s.to_string(), |s, secret| {
+                        s.replace(secret.as_str(), REDACTED)
+                    })
+                })
+        };
+        match v {
+            Value::String(s) => {
+                if let Some(c) = clean(s) {
+                    *s = c;
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|e| self.redact(e)),
+            Value::Object(m) => {
+                if m.keys().any(|k| clean(k).is_some()) {
+                    *m = std::mem::take(m)
+                        .into_iter()
+                        .map(|(k, v)| (clean(&k).unwrap_or(k), v))
+                        .collect();
+                }
+                m.values_mut().for_each(|e| self.redact(e));
+            }
+            _ => {}
+        }
     }
 
     /// The first write error, if any (checked when the crawl ends).
@@ -161,7 +224,10 @@ impl Observer for Recorder {
         {
             return;
         }
-        let lines = Recorder::lines(event);
+        let mut lines = Recorder::lines(event);
+        if !self.secrets.is_empty() {
+            lines.iter_mut().for_each(|l| self.redact(l));
+        }
         let mut st = self.out.lock().expect("recorder lock");
         if st.error.is_some() {
             return;

@@ -171,12 +171,16 @@ pub async fn crawl(
     let prepared = prepare(opts)?;
     let source = Arc::new(LiveSource::new(prepared.rules.clone(), live)?);
     let recorder = match record {
-        Some(path) => Some(Arc::new(Recorder::create(path).map_err(|e| {
-            Error::Other(format!(
-                "{}: cannot create the recording: {e}",
-                path.display()
-            ))
-        })?)),
+        Some(path) => Some(Arc::new(
+            Recorder::create(path)
+                .map_err(|e| {
+                    Error::Other(format!(
+                        "{}: cannot create the recording: {e}",
+                        path.display()
+                    ))
+                })?
+                .redacting(&prepared.rules),
+        )),
         None => None,
     };
     crawl_with(source, recorder, &prepared, opts, observer, stop).await
@@ -210,12 +214,14 @@ pub async fn resume(
     let recorded = Arc::new(recorded);
     let live = LiveSource::new(prepared.rules.clone(), live)?;
     let source = Arc::new(ResumeSource::new(recorded.clone(), live));
-    let recorder = Recorder::resume(recording, recorded).map_err(|e| {
-        Error::Other(format!(
-            "{}: cannot append to the recording: {e}",
-            recording.display()
-        ))
-    })?;
+    let recorder = Recorder::resume(recording, recorded)
+        .map_err(|e| {
+            Error::Other(format!(
+                "{}: cannot append to the recording: {e}",
+                recording.display()
+            ))
+        })?
+        .redacting(&prepared.rules);
     crawl_with(
         source,
         Some(Arc::new(recorder)),

@@ -1077,6 +1077,22 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere() {
         })),
         "/hop" => Reply::redirect(302, &format!("{open_uri}/landing")),
         "/mine" => Reply::status(503),
+        // A service that echoes the credential it was sent in its body: whole, as the token
+        // alone, and as a key.
+        "/whoami" => {
+            let auth = req
+                .headers
+                .iter()
+                .find(|(n, _)| n == "authorization")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let token = auth.rsplit(' ').next().unwrap_or_default().to_string();
+            Reply::json(&json!({
+                "you_sent": auth,
+                "note": format!("token {token} accepted"),
+                "sessions": [{ token.clone(): true }],
+            }))
+        }
         _ => healthy(req),
     })
     .await;
@@ -1085,7 +1101,7 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere() {
     std::fs::write(
         &rules,
         format!(
-            "[services.secured]\nbase_url = \"{}/\"\nseeds = [\"/start\", \"/hop\", \"/ok\"]\n\
+            "[services.secured]\nbase_url = \"{}/\"\nseeds = [\"/start\", \"/hop\", \"/ok\", \"/whoami\"]\n\
              auth = {{ header = \"Authorization\", env = \"BACAUDIT_TEST_SECRET\" }}\n\n\
              [services.open]\nbase_url = \"{}/\"\nseeds = [\"/theirs\"]\n",
             secured.uri, open.uri
@@ -1128,6 +1144,22 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere() {
         let text = String::from_utf8_lossy(bytes);
         assert!(!text.contains(FRAGMENT), "{name} holds the secret");
     }
+    // The echoes are in the recording, redacted, and the recording still audits.
+    let recording = std::fs::read_to_string(out.join("drill.ndjson")).unwrap();
+    assert!(
+        recording.contains("token REDACTED accepted") && recording.contains("\"REDACTED\":true"),
+        "{recording}"
+    );
+    assert_cmd::Command::cargo_bin("bacaudit")
+        .unwrap()
+        .arg("audit")
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--snapshot")
+        .arg(out.join("drill.ndjson"))
+        .env("BACAUDIT_TEST_SECRET", SECRET)
+        .assert()
+        .code(1);
     // The secured service got it on every request, the open one never.
     assert!(secured.requests() >= 4);
     for s in secured.seen() {
