@@ -110,6 +110,9 @@ pub struct Graph {
     pub unavailable: Vec<bool>,
     /// False when the crawl was interrupted.
     pub complete: bool,
+    /// Per fetched node, the value its body held at its kind's `timestamp` pointer (live
+    /// crawls; an audit reads timestamps from its snapshot).
+    pub stamps: rustc_hash::FxHashMap<NodeId, serde_json::Value>,
 }
 
 impl Graph {
@@ -130,6 +133,7 @@ impl Graph {
             cut_services: vec![false; services],
             unavailable: vec![false; services],
             complete: true,
+            stamps: Default::default(),
         }
     }
 
@@ -268,6 +272,10 @@ impl Graph {
         for s in &mut self.seeds {
             *s = new_id[*s as usize];
         }
+        self.stamps = std::mem::take(&mut self.stamps)
+            .into_iter()
+            .map(|(id, v)| (new_id[id as usize], v))
+            .collect();
         self.nodes = nodes;
         self.urls = Arc::new(urls);
         self.absent = Vec::new();

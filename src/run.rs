@@ -292,17 +292,29 @@ pub fn finish_with(
         &prepared.rules,
         prepared.previous.as_ref(),
     );
-    drop(graph);
     let mut report = Report::new(&planned, &opts.rules, origin);
-    explain::annotate(
-        &mut report,
-        &planned,
-        &prepared.rules,
-        &prepared.restore_points,
-        current,
-        prepared.previous.as_ref(),
-        &opts.explain,
-    );
+    let annotate = |report: &mut Report, current: &dyn Recorded| {
+        explain::annotate(
+            report,
+            &planned,
+            &prepared.rules,
+            &prepared.restore_points,
+            Some(current),
+            prepared.previous.as_ref(),
+            &opts.explain,
+        )
+    };
+    match current {
+        Some(current) => {
+            drop(graph);
+            annotate(&mut report, current);
+        }
+        // A live crawl has no snapshot to read timestamps from: what it saw stands in for one.
+        None => {
+            annotate(&mut report, &crawl::Seen::new(&graph, &prepared.rules));
+            drop(graph);
+        }
+    }
     tracing::debug!("planned and explained in {:?}", started.elapsed());
     write_reports(&opts.reports, &report)?;
     tracing::debug!("reports written in {:?}", started.elapsed());

@@ -128,6 +128,15 @@ struct TaskResult {
     unreadable: bool,
     extracted: Option<Extracted>,
     body: Option<serde_json::Value>,
+    /// The value at the `timestamp` pointer of the resource's kind, if it has one.
+    stamp: Option<serde_json::Value>,
+}
+
+/// The value at the `timestamp` pointer of `url`'s kind in its body (the explain stage dates
+/// surviving resources with it).
+fn stamp_of(rules: &Rules, url: &Url, body: &serde_json::Value) -> Option<serde_json::Value> {
+    let kind = rules.kind_id_of(url)?;
+    rules.kind(kind).timestamp.as_ref()?.get(body).cloned()
 }
 
 /// Crawls from every service's seeds through `source` and returns the reference graph.
@@ -194,9 +203,15 @@ async fn crawl_loop<S: Source>(
             let handle = tasks.spawn(async move {
                 let fetched = f.fetch(&url).await;
                 let mut unreadable = false;
+                let mut stamp = None;
                 let (extracted, body) = match &fetched.response {
                     Some(r) if fetched.outcome.is_ok() || keep => {
                         let body = parse_body(&r.body);
+                        if fetched.outcome.is_ok() {
+                            stamp = body
+                                .as_ref()
+                                .and_then(|b| stamp_of(&rules, &fetched.final_url, b));
+                        }
                         unreadable = fetched.outcome.is_ok()
                             && body.is_none()
                             && !r.body.iter().all(u8::is_ascii_whitespace);
@@ -212,6 +227,7 @@ async fn crawl_loop<S: Source>(
                     extracted,
                     body,
                     unreadable,
+                    stamp,
                 }
             });
             task_nodes.insert(handle.id(), id);
@@ -424,7 +440,11 @@ impl State {
             extracted,
             body,
             unreadable,
+            stamp,
         } = res;
+        if let Some(stamp) = stamp {
+            self.g.stamps.insert(id, stamp);
+        }
         self.record(
             id,
             Done {
