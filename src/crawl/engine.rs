@@ -613,8 +613,7 @@ impl State {
             self.reached(id, depth);
             return Some(id);
         }
-        let service = self.rules.service_of_str(url).map(|(s, _)| s);
-        let kind = service.and_then(|_| self.rules.kind_id_of_str(url));
+        let (service, kind) = self.rules.service_and_kind_of_str(url);
         self.admit(url, hash(url), service, kind, depth)
     }
 

@@ -64,11 +64,13 @@ pub(super) struct Rec {
 impl Rec {
     /// The status of a plain 2xx answer (no redirect to follow, nothing to retry).
     pub fn ok_status(&self) -> Option<u16> {
-        match self.outcome {
-            Ok(s) if classify_status(s) == Verdict::Ok => Some(s),
-            _ => None,
-        }
+        plain_ok(self.outcome)
     }
+}
+
+/// The status of a recorded outcome that is a plain 2xx answer.
+fn plain_ok(outcome: Result<u16, Reason>) -> Option<u16> {
+    outcome.ok().filter(|&s| classify_status(s) == Verdict::Ok)
 }
 
 /// A snapshot, scanned: every URL interned once, each line's outcome and extracted links.
@@ -273,8 +275,7 @@ impl ScannedSnapshot {
         // What the rules say about a URL, worked out once per URL of the whole snapshot (a
         // URL is new to many chunks).
         let meta_of = |url: &str| {
-            let service = rules.service_of_str(url).map(|(s, _)| s);
-            let kind = service.and_then(|_| rules.kind_id_of_str(url));
+            let (service, kind) = rules.service_and_kind_of_str(url);
             Meta { service, kind }
         };
         let url_remap: Vec<u32> = if first {
@@ -597,7 +598,7 @@ fn read_chunk(
             links: 0..0,
             out_of_scope: 0..0,
         };
-        if matches!(parsed.outcome, Ok(s) if classify_status(s) == Verdict::Ok) {
+        if plain_ok(parsed.outcome).is_some() {
             // What the crawl does with the answer (`engine.rs`): the same body bytes, the
             // same extraction against the same URL.
             rec.unreadable = not_json || unparsed;

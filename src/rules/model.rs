@@ -488,10 +488,25 @@ impl Rules {
 
     /// [`Rules::kind_id_of`] for the text of a canonical URL.
     pub fn kind_id_of_str(&self, url: &str) -> Option<KindId> {
-        let (service, path) = self.service_of_str(url)?;
-        if path.contains('?') {
-            return None;
+        self.service_and_kind_of_str(url).1
+    }
+
+    /// [`Rules::service_of_str`] and [`Rules::kind_id_of_str`], the service matched once.
+    pub fn service_and_kind_of_str(&self, url: &str) -> (Option<ServiceId>, Option<KindId>) {
+        match self.service_of_str(url) {
+            // A query string is left in `rest`; a kind's URL has none.
+            Some((service, rest)) => (
+                Some(service),
+                (!rest.contains('?'))
+                    .then(|| self.kind_in(service, rest))
+                    .flatten(),
+            ),
+            None => (None, None),
         }
+    }
+
+    /// The kind of `service` whose path template matches `path`.
+    fn kind_in(&self, service: ServiceId, path: &str) -> Option<KindId> {
         self.kinds
             .iter()
             .position(|k| k.service == service && k.path.matches(path))
@@ -518,11 +533,7 @@ impl Rules {
         if url.query().is_some() {
             return None;
         }
-        let service = self.service_of(url)?;
-        self.kinds
-            .iter()
-            .position(|k| k.service == service && k.path.matches(url.path()))
-            .map(|i| i as KindId)
+        self.kind_in(self.service_of(url)?, url.path())
     }
 
     /// The kind whose `collection` page this canonical URL is (any query string).
