@@ -465,6 +465,7 @@ fn still_applicable(patch: Option<&Value>, doc: &Value) -> Vec<Value> {
     let Some(Value::Array(ops)) = patch else {
         return Vec::new();
     };
+    let doc = crate::json::Value::from(doc);
     ops.iter()
         .filter(|op| {
             let Some(path) = op.get("path").and_then(Value::as_str) else {
@@ -473,8 +474,10 @@ fn still_applicable(patch: Option<&Value>, doc: &Value) -> Vec<Value> {
             let Ok(p) = Pointer::parse(path) else {
                 return false;
             };
-            match (op.get("op").and_then(Value::as_str), p.get(doc)) {
-                (Some("replace"), Some(v)) => Some(v) != op.get("value"),
+            match (op.get("op").and_then(Value::as_str), p.get(&doc)) {
+                (Some("replace"), Some(v)) => {
+                    Some(v) != op.get("value").map(crate::json::Value::from).as_ref()
+                }
                 (Some("remove"), Some(_)) => true,
                 _ => false,
             }

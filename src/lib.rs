@@ -31,6 +31,7 @@ pub mod extract;
 pub mod gate;
 pub mod graph;
 pub mod intern;
+pub mod json;
 pub mod plan;
 pub mod record;
 pub mod report;

@@ -134,9 +134,10 @@ struct TaskResult {
 
 /// The value at the `timestamp` pointer of `url`'s kind in its body (the explain stage dates
 /// surviving resources with it).
-fn stamp_of(rules: &Rules, url: &Url, body: &serde_json::Value) -> Option<serde_json::Value> {
+fn stamp_of(rules: &Rules, url: &Url, body: &crate::json::Value<'_>) -> Option<serde_json::Value> {
     let kind = rules.kind_id_of(url)?;
-    rules.kind(kind).timestamp.as_ref()?.get(body).cloned()
+    let stamp = rules.kind(kind).timestamp.as_ref()?.get(body)?;
+    Some(stamp.to_serde())
 }
 
 /// Crawls from every service's seeds through `source` and returns the reference graph.
@@ -218,7 +219,12 @@ async fn crawl_loop<S: Source>(
                         let extracted = fetched.outcome.is_ok().then(|| {
                             extract::extract(&rules, &fetched.final_url, &r.headers, body.as_ref())
                         });
-                        (extracted, if keep { body } else { None })
+                        let kept = if keep {
+                            body.as_ref().map(crate::json::Value::to_serde)
+                        } else {
+                            None
+                        };
+                        (extracted, kept)
                     }
                     _ => (None, None),
                 };

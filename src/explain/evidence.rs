@@ -77,17 +77,19 @@ pub fn stamp(rules: &Rules, snapshot: Option<&dyn Recorded>, url: &str) -> Stamp
     let Some(snapshot) = snapshot else {
         return Stamp::NotRead;
     };
-    let Some(body) = snapshot
+    let Some(entry) = snapshot
         .recorded(url)
         .filter(|e| matches!(e.outcome, Ok(200..=299)))
-        .and_then(|e| e.body_json())
     else {
         return Stamp::NoBody;
     };
+    let Some(body) = entry.body_value() else {
+        return Stamp::NoBody;
+    };
     match pointer.get(&body) {
-        Some(serde_json::Value::String(s)) => match Timestamp::parse(s) {
+        Some(crate::json::Value::String(s)) => match Timestamp::parse(s) {
             Ok(t) => Stamp::At(t),
-            Err(_) => Stamp::Bad(kind, s.clone()),
+            Err(_) => Stamp::Bad(kind, s.to_string()),
         },
         Some(v) if !v.is_null() => Stamp::Bad(kind, v.to_string()),
         _ => Stamp::NoValue(kind),
@@ -155,7 +157,7 @@ impl Referrers {
             {
                 continue;
             }
-            let body = entry.body_json();
+            let body = entry.body_value();
             let found = extract::extract(rules, &parsed, &entry.headers, body.as_ref());
             for l in found.links {
                 if l.relation.is_some_and(|r| links.contains(&r)) {

@@ -2,22 +2,22 @@
 //! are representations whose self is their `href` (with their own `links[]`). `queries` and
 //! `template` are forms that need parameters, not references: they are not scanned.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{siren, Mode, Rels, SelfAt, SelfLink, Walker};
 
 /// Whether a `collection` member is a Collection+JSON collection object.
-pub(super) fn is_collection(c: &Map<String, Value>) -> bool {
+pub(super) fn is_collection(c: &Map<'_>) -> bool {
     c.get("href").is_some_and(Value::is_string)
         || c.get("items").is_some_and(Value::is_array)
         || c.get("links").is_some_and(Value::is_array)
 }
 
 /// The `collection` object.
-pub(super) fn collection<'a>(w: &mut Walker<'a>, c: &'a Map<String, Value>, depth: usize) {
+pub(super) fn collection<'a>(w: &mut Walker<'a>, c: &'a Map<'a>, depth: usize) {
     for (k, v) in c {
         let mark = w.push_key(k);
-        match (k.as_str(), v) {
+        match (k, v) {
             ("href", Value::String(h)) => w.emit_href(h, Rels::None),
             ("links", Value::Array(a)) => siren::link_array(w, a, depth + 1),
             ("items", Value::Array(a)) => {
@@ -41,7 +41,7 @@ pub(super) fn collection<'a>(w: &mut Walker<'a>, c: &'a Map<String, Value>, dept
 }
 
 /// An item's `href`.
-pub(super) fn self_link(m: &Map<String, Value>) -> Option<SelfLink<'_>> {
+pub(super) fn self_link<'v>(m: &'v Map<'v>) -> Option<SelfLink<'v>> {
     Some(SelfLink {
         href: m.get("href")?.as_str()?,
         at: SelfAt::at("/href"),

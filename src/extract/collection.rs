@@ -2,7 +2,7 @@
 //! list is a representation of the kind, whose URL is its self link or else the kind's path
 //! filled with the id at the kind's `id_pointer`.
 
-use serde_json::Value;
+use crate::json::Value;
 use url::Url;
 
 use super::pointers::id_of;
@@ -13,17 +13,17 @@ use crate::rules::{KindId, Rules};
 pub(super) fn find_list<'b>(
     rules: &Rules,
     url: &Url,
-    body: &'b Value,
-) -> Option<(&'b [Value], KindId)> {
+    body: &'b Value<'b>,
+) -> Option<(&'b [Value<'b>], KindId)> {
     let kind = rules.collection_of(url)?;
     Some((list_of(body)?, kind))
 }
 
 /// The body itself if it is an array, else the first array at `/results`, `/data`, `/items`,
 /// `/_embedded/*`, `/collection/items` or `/entities`.
-pub(super) fn list_of(body: &Value) -> Option<&[Value]> {
-    fn array(v: Option<&Value>) -> Option<&[Value]> {
-        v.and_then(Value::as_array).map(Vec::as_slice)
+pub(super) fn list_of<'v>(body: &'v Value<'v>) -> Option<&'v [Value<'v>]> {
+    fn array<'v>(v: Option<&'v Value<'v>>) -> Option<&'v [Value<'v>]> {
+        v.and_then(Value::as_array)
     }
     let m = match body {
         Value::Array(a) => return Some(a),
@@ -44,7 +44,11 @@ pub(super) fn list_of(body: &Value) -> Option<&[Value]> {
 }
 
 /// The URL of a listed element of `kind` made from its id, with the pointer of the id.
-pub(super) fn id_self<'r>(rules: &'r Rules, kind: KindId, v: &Value) -> Option<(Url, SelfAt<'r>)> {
+pub(super) fn id_self<'r>(
+    rules: &'r Rules,
+    kind: KindId,
+    v: &Value<'_>,
+) -> Option<(Url, SelfAt<'r>)> {
     let p = &rules.kind(kind).id_pointer;
     let id = id_of(p.get(v)?)?;
     Some((rules.fill(kind, &id), SelfAt::Pointer(p)))
@@ -160,14 +164,18 @@ mod tests {
 
     #[test]
     fn list_is_the_first_array_among_the_known_places() {
+        let list = |b: serde_json::Value| {
+            let b = Value::from(&b);
+            list_of(&b).map(|l| l.iter().map(Value::to_serde).collect::<Vec<_>>())
+        };
         let b = json!({"results": "x", "data": {"a": 1}, "items": [1], "entities": [2]});
-        assert_eq!(list_of(&b), Some(&[json!(1)][..]));
+        assert_eq!(list(b), Some(vec![json!(1)]));
         let b = json!({"_embedded": {"a": {"x": 1}, "b": [3]}, "entities": [2]});
-        assert_eq!(list_of(&b), Some(&[json!(3)][..]));
+        assert_eq!(list(b), Some(vec![json!(3)]));
         let b = json!({"collection": {"items": [4]}, "entities": [2]});
-        assert_eq!(list_of(&b), Some(&[json!(4)][..]));
-        assert_eq!(list_of(&json!({"entities": [2]})), Some(&[json!(2)][..]));
-        assert_eq!(list_of(&json!({"other": [2]})), None);
-        assert_eq!(list_of(&json!("x")), None);
+        assert_eq!(list(b), Some(vec![json!(4)]));
+        assert_eq!(list(json!({"entities": [2]})), Some(vec![json!(2)]));
+        assert_eq!(list(json!({"other": [2]})), None);
+        assert_eq!(list(json!("x")), None);
     }
 }

@@ -1,22 +1,22 @@
 //! HAL: `_links` (a link object or an array of them per relation; `templated` links are not
 //! URLs and are skipped) and `_embedded` representations, whose self is `_links.self.href`.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{Mode, Rels, SelfAt, SelfLink, Walker};
 
-fn templated(o: &Map<String, Value>) -> bool {
+fn templated(o: &Map<'_>) -> bool {
     o.get("templated").and_then(Value::as_bool) == Some(true)
 }
 
-fn href(o: &Map<String, Value>) -> Option<&str> {
+fn href<'v>(o: &'v Map<'v>) -> Option<&'v str> {
     o.get("href").and_then(Value::as_str)
 }
 
 /// `_links`: every relation's href, relative or absolute. Link objects' other members
 /// (`title`, `profile`, `deprecation`, …) describe the link and are not links. A bare string
 /// in place of a link object (a common HAL mistake) is taken as its href.
-pub(super) fn links<'a>(w: &mut Walker<'a>, l: &'a Map<String, Value>) {
+pub(super) fn links<'a>(w: &mut Walker<'a>, l: &'a Map<'a>) {
     for (rel, v) in l {
         let mark = w.push_key(rel);
         match v {
@@ -33,7 +33,7 @@ pub(super) fn links<'a>(w: &mut Walker<'a>, l: &'a Map<String, Value>) {
     }
 }
 
-fn link(w: &mut Walker<'_>, rel: &str, v: &Value) {
+fn link(w: &mut Walker<'_>, rel: &str, v: &Value<'_>) {
     match v {
         Value::String(h) => w.emit_href(h, Rels::One(rel)),
         Value::Object(o) if !templated(o) => {
@@ -49,7 +49,7 @@ fn link(w: &mut Walker<'_>, rel: &str, v: &Value) {
 
 /// `_embedded`: each value (an object or an array of objects) is a representation, referenced
 /// with its `_embedded` key as relation.
-pub(super) fn embedded<'a>(w: &mut Walker<'a>, e: &'a Map<String, Value>, depth: usize) {
+pub(super) fn embedded<'a>(w: &mut Walker<'a>, e: &'a Map<'a>, depth: usize) {
     for (rel, v) in e {
         let mark = w.push_key(rel);
         match v {
@@ -68,7 +68,7 @@ pub(super) fn embedded<'a>(w: &mut Walker<'a>, e: &'a Map<String, Value>, depth:
 }
 
 /// `_links.self.href` (the first non-templated one when `self` is an array).
-pub(super) fn self_link(m: &Map<String, Value>) -> Option<SelfLink<'_>> {
+pub(super) fn self_link<'v>(m: &'v Map<'v>) -> Option<SelfLink<'v>> {
     let (index, h) = match m.get("_links")?.get("self")? {
         Value::Object(o) if !templated(o) => (None, href(o)?),
         Value::Array(a) => a.iter().enumerate().find_map(|(i, e)| {

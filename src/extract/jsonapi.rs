@@ -3,22 +3,22 @@
 //! `relationships` (`links.related`, and `data` linkage `{type, id}` filled into the kind
 //! whose `jsonapi_type` is that type).
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 use url::Url;
 
 use super::{pointers, Mode, Rels, SelfAt, SelfLink, Walker};
 use crate::rules::Rules;
 
 /// A resource object: a `type` string and an `id`/`lid` or resource members.
-fn is_resource(o: &Map<String, Value>) -> bool {
+fn is_resource(o: &Map<'_>) -> bool {
     o.get("type").is_some_and(Value::is_string)
         && ["id", "lid", "attributes", "relationships", "links"]
             .iter()
-            .any(|k| o.contains_key(*k))
+            .any(|k| o.contains_key(k))
 }
 
 /// Whether a root object is a JSON:API document (when the content type does not say so).
-pub(super) fn is_document(m: &Map<String, Value>) -> bool {
+pub(super) fn is_document(m: &Map<'_>) -> bool {
     let empty_data = match m.get("data") {
         Some(Value::Object(o)) => return is_resource(o),
         Some(Value::Array(a)) => match a.first() {
@@ -34,7 +34,7 @@ pub(super) fn is_document(m: &Map<String, Value>) -> bool {
 }
 
 /// Top-level `data`: one resource object or an array of them.
-pub(super) fn primary<'a>(w: &mut Walker<'a>, v: &'a Value, depth: usize) {
+pub(super) fn primary<'a>(w: &mut Walker<'a>, v: &'a Value<'a>, depth: usize) {
     match v {
         Value::Object(o) if is_resource(o) => {
             w.representation(v, Mode::JsonApiResource, Rels::None, None, depth)
@@ -45,11 +45,11 @@ pub(super) fn primary<'a>(w: &mut Walker<'a>, v: &'a Value, depth: usize) {
 }
 
 /// `included`: an array of resource objects.
-pub(super) fn included<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
+pub(super) fn included<'a>(w: &mut Walker<'a>, a: &'a [Value<'a>], depth: usize) {
     resources(w, a, depth);
 }
 
-fn resources<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
+fn resources<'a>(w: &mut Walker<'a>, a: &'a [Value<'a>], depth: usize) {
     let kind = w.list_kind(a);
     for (i, e) in a.iter().enumerate() {
         let m = w.push_index(i);
@@ -66,14 +66,14 @@ fn resources<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
 
 /// A `links` object: each member (a URL string or a link object with `href`) is a link whose
 /// relation is its key. Link objects' `meta` is not scanned.
-pub(super) fn links(w: &mut Walker<'_>, l: &Map<String, Value>) {
+pub(super) fn links(w: &mut Walker<'_>, l: &Map<'_>) {
     for (rel, v) in l {
         link_member(w, rel, rel, v);
     }
 }
 
 /// A link member at key `key`, found under the relation name `rel`.
-fn link_member(w: &mut Walker<'_>, key: &str, rel: &str, v: &Value) {
+fn link_member(w: &mut Walker<'_>, key: &str, rel: &str, v: &Value<'_>) {
     let mark = w.push_key(key);
     match v {
         Value::String(h) => w.emit_href(h, Rels::One(rel)),
@@ -91,14 +91,14 @@ fn link_member(w: &mut Walker<'_>, key: &str, rel: &str, v: &Value) {
 
 /// `relationships`: per relationship, `links.related` and the `data` linkage. (The
 /// relationship's own `self` link names the relationship endpoint, not a resource: skipped.)
-pub(super) fn relationships<'a>(w: &mut Walker<'a>, r: &'a Map<String, Value>, depth: usize) {
+pub(super) fn relationships<'a>(w: &mut Walker<'a>, r: &'a Map<'a>, depth: usize) {
     for (name, rel) in r {
         let Value::Object(rel_obj) = rel else {
             continue;
         };
         let mark = w.push_key(name);
         for (k, v) in rel_obj {
-            match (k.as_str(), v) {
+            match (k, v) {
                 ("links", Value::Object(l)) => {
                     if let Some(related) = l.get("related") {
                         let m = w.push_key("links");
@@ -135,16 +135,16 @@ pub(super) fn relationships<'a>(w: &mut Walker<'a>, r: &'a Map<String, Value>, d
 }
 
 /// A resource identifier `{type, id}`: a link to the kind whose `jsonapi_type` is `type`.
-fn linkage(w: &mut Walker<'_>, rel: &str, o: &Map<String, Value>) {
+fn linkage(w: &mut Walker<'_>, rel: &str, o: &Map<'_>) {
     if let Some((url, _)) = made_self(w.rules, o) {
         w.emit(url, Rels::One(rel), None);
     }
 }
 
 /// `links.self` of a resource object.
-pub(super) fn self_link(m: &Map<String, Value>) -> Option<SelfLink<'_>> {
+pub(super) fn self_link<'v>(m: &'v Map<'v>) -> Option<SelfLink<'v>> {
     let (href, at) = match m.get("links")?.get("self")? {
-        Value::String(h) => (h.as_str(), "/links/self"),
+        Value::String(h) => (&**h, "/links/self"),
         Value::Object(o) => (o.get("href")?.as_str()?, "/links/self/href"),
         _ => return None,
     };
@@ -157,7 +157,7 @@ pub(super) fn self_link(m: &Map<String, Value>) -> Option<SelfLink<'_>> {
 
 /// The URL of a resource object or identifier made from its `type` (when a kind has that
 /// `jsonapi_type`) and `id` (a string or number), with the pointer of the id.
-pub(super) fn made_self(rules: &Rules, o: &Map<String, Value>) -> Option<(Url, SelfAt<'static>)> {
+pub(super) fn made_self(rules: &Rules, o: &Map<'_>) -> Option<(Url, SelfAt<'static>)> {
     let kind = rules.kind_by_jsonapi_type(o.get("type")?.as_str()?)?;
     let id = pointers::id_of(o.get("id")?)?;
     Some((rules.fill(kind, &id), SelfAt::at("/id")))

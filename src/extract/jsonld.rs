@@ -2,23 +2,23 @@
 //! node object is referenced by its parent at `…/@id`. Blank nodes (`_:b0`) name nothing;
 //! `@context` and `@type` hold vocabulary IRIs, not references (skipped by the walker).
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{Rels, SelfAt, SelfLink, Walker};
 
-fn node_iri(v: &Value) -> Option<&str> {
+fn node_iri<'v>(v: &'v Value<'v>) -> Option<&'v str> {
     v.as_str().filter(|s| !s.starts_with("_:"))
 }
 
 /// An `@id` member: a link (relative or absolute) unless it is a blank node.
-pub(super) fn id(w: &mut Walker<'_>, v: &Value) {
+pub(super) fn id(w: &mut Walker<'_>, v: &Value<'_>) {
     if let Some(iri) = node_iri(v) {
         w.emit_href(iri, Rels::None);
     }
 }
 
 /// The `@id` of a node object.
-pub(super) fn self_link(m: &Map<String, Value>) -> Option<SelfLink<'_>> {
+pub(super) fn self_link<'v>(m: &'v Map<'v>) -> Option<SelfLink<'v>> {
     Some(SelfLink {
         href: node_iri(m.get("@id")?)?,
         at: SelfAt::at("/@id"),

@@ -39,7 +39,7 @@ mod testutil;
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 use url::Url;
 
 use crate::canon;
@@ -85,7 +85,7 @@ pub fn extract(
     rules: &Rules,
     url: &Url,
     headers: &[(String, String)],
-    body: Option<&serde_json::Value>,
+    body: Option<&Value<'_>>,
 ) -> Extracted {
     let mut w = Walker::new(rules, url, Scratch::default());
     w.walk(url, headers, body);
@@ -107,7 +107,7 @@ pub fn extract_with(
     rules: &Rules,
     url: &Url,
     headers: &[(String, String)],
-    body: Option<&serde_json::Value>,
+    body: Option<&Value<'_>>,
     scratch: &mut Scratch,
     out: impl FnMut(LinkRef<'_>),
 ) {
@@ -124,7 +124,7 @@ pub fn extract_with(
 
 impl<'a> Walker<'a> {
     /// Walks the body, then the `Link` headers.
-    fn walk(&mut self, url: &Url, headers: &[(String, String)], body: Option<&'a Value>) {
+    fn walk(&mut self, url: &Url, headers: &[(String, String)], body: Option<&'a Value<'a>>) {
         let rules = self.rules;
         if let Some(body) = body {
             self.collection = collection::find_list(rules, url, body);
@@ -175,7 +175,7 @@ pub(crate) enum Rels<'v> {
     /// One name: a HAL `_links`/`_embedded` key, a JSON:API `links`/`relationships` key.
     One(&'v str),
     /// A Siren / Collection+JSON `rel`: an array of names or a space-separated string.
-    Json(Option<&'v Value>),
+    Json(Option<&'v Value<'v>>),
     /// A `Link` header `rel`: space-separated, compared case-insensitively.
     Header(&'v str),
 }
@@ -264,7 +264,7 @@ pub(crate) struct Walker<'a> {
     scratch: String,
     sink: sink::Sink,
     /// The list whose elements are representations of a kind (on a `collection` page).
-    collection: Option<(&'a [Value], KindId)>,
+    collection: Option<(&'a [Value<'a>], KindId)>,
 }
 
 impl<'a> Walker<'a> {
@@ -298,7 +298,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Walks the fetched body (the root is always the fetched resource), then its rules.
-    fn root(&mut self, body: &'a Value, jsonapi_header: bool) {
+    fn root(&mut self, body: &'a Value<'a>, jsonapi_header: bool) {
         match body {
             Value::Object(m) if jsonapi_header || jsonapi::is_document(m) => {
                 self.members(m, Mode::JsonApiDoc, 1)
@@ -327,14 +327,14 @@ impl<'a> Walker<'a> {
     }
 
     /// The kind whose elements `list` holds, if it is the `collection` page's list.
-    pub(crate) fn list_kind(&self, list: &[Value]) -> Option<KindId> {
+    pub(crate) fn list_kind(&self, list: &[Value<'_>]) -> Option<KindId> {
         self.collection
             .filter(|(l, _)| std::ptr::eq(*l, list))
             .map(|(_, k)| k)
     }
 
     /// Visits any value found outside the hypermedia structures.
-    pub(crate) fn value(&mut self, v: &'a Value, depth: usize) {
+    pub(crate) fn value(&mut self, v: &'a Value<'a>, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -363,7 +363,7 @@ impl<'a> Walker<'a> {
     /// to it; otherwise its links stay with the current resource. `rels` name the reference.
     pub(crate) fn representation(
         &mut self,
-        v: &'a Value,
+        v: &'a Value<'a>,
         mode: Mode,
         rels: Rels<'_>,
         kind: Option<KindId>,
@@ -401,7 +401,12 @@ impl<'a> Walker<'a> {
 
     /// The URL of a representation if it starts a new frame: its self link (in scope, not the
     /// current source), else an URL made from its id.
-    fn self_of(&self, v: &'a Value, mode: Mode, kind: Option<KindId>) -> Option<(Url, SelfAt<'a>)> {
+    fn self_of(
+        &self,
+        v: &'a Value<'a>,
+        mode: Mode,
+        kind: Option<KindId>,
+    ) -> Option<(Url, SelfAt<'a>)> {
         let found = match v {
             Value::Object(m) => self.self_link(m, mode),
             _ => None,
@@ -430,7 +435,7 @@ impl<'a> Walker<'a> {
         (url != *self.sink.source(self.frame().source)).then_some((url, at))
     }
 
-    fn self_link(&self, m: &'a Map<String, Value>, mode: Mode) -> Option<SelfLink<'a>> {
+    fn self_link(&self, m: &'a Map<'a>, mode: Mode) -> Option<SelfLink<'a>> {
         match mode {
             Mode::JsonApiDoc => None,
             Mode::JsonApiResource => jsonapi::self_link(m),
@@ -446,7 +451,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Visits the members of an object, dispatching the hypermedia ones.
-    pub(crate) fn members(&mut self, m: &'a Map<String, Value>, mode: Mode, depth: usize) {
+    pub(crate) fn members(&mut self, m: &'a Map<'a>, mode: Mode, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -457,7 +462,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn member(&mut self, k: &'a str, v: &'a Value, mode: Mode, depth: usize) {
+    fn member(&mut self, k: &'a str, v: &'a Value<'a>, mode: Mode, depth: usize) {
         let jsonapi = matches!(mode, Mode::JsonApiDoc | Mode::JsonApiResource);
         match (k, v) {
             ("_links", Value::Object(l)) => hal::links(self, l),

@@ -1,7 +1,7 @@
 //! Plain JSON: outside the hypermedia structures a string is a link only when it is an
 //! absolute `http`/`https` URL; an object with a `url` or `self` URL is a representation.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{Rels, SelfAt, SelfLink, Walker};
 use crate::canon;
@@ -26,7 +26,7 @@ pub(super) fn string(w: &mut Walker<'_>, s: &str) {
 }
 
 /// The self link of a plain object: its `self` or `url` member, when an absolute URL.
-pub(super) fn self_link(m: &Map<String, Value>) -> Option<SelfLink<'_>> {
+pub(super) fn self_link<'v>(m: &'v Map<'v>) -> Option<SelfLink<'v>> {
     for (key, at) in [("self", "/self"), ("url", "/url")] {
         if let Some(Value::String(s)) = m.get(key) {
             if looks_absolute_http(s) {

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use crate::json::Value;
 use url::Url;
 
 use super::{plain, Rels, Walker};
@@ -15,7 +15,7 @@ use crate::canon;
 use crate::rules::{escape_token, KindId, LinkId, Rules, Selector};
 
 /// An id: a non-empty (trimmed) string or a number.
-pub(super) fn id_of(v: &Value) -> Option<Cow<'_, str>> {
+pub(super) fn id_of<'v>(v: &'v Value<'v>) -> Option<Cow<'v, str>> {
     match v {
         Value::String(s) => {
             let s = s.trim();
@@ -27,7 +27,7 @@ pub(super) fn id_of(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 /// The target of a rule-pointer value in a resource at `source` (see the module doc).
-pub(super) fn target_of(rules: &Rules, source: &Url, to: KindId, v: &Value) -> Option<Url> {
+pub(super) fn target_of(rules: &Rules, source: &Url, to: KindId, v: &Value<'_>) -> Option<Url> {
     if let Value::String(s) = v {
         let t = s.trim();
         if t.starts_with('/') {
@@ -45,7 +45,7 @@ pub(super) fn target_of(rules: &Rules, source: &Url, to: KindId, v: &Value) -> O
 }
 
 /// Runs the pointer rules of frame `frame`'s kind on its representation `v`.
-pub(super) fn apply(w: &mut Walker<'_>, v: &Value, frame: usize) {
+pub(super) fn apply(w: &mut Walker<'_>, v: &Value<'_>, frame: usize) {
     let rules = w.rules;
     let (kind, prefix) = {
         let f = &w.frames[frame];
@@ -118,7 +118,7 @@ struct Match<'w, 'a, 'x> {
 }
 
 impl Match<'_, '_, '_> {
-    fn walk(&mut self, tokens: &[Option<String>], v: &Value, path: &mut String) {
+    fn walk(&mut self, tokens: &[Option<String>], v: &Value<'_>, path: &mut String) {
         let Some((first, rest)) = tokens.split_first() else {
             if let Some(t) = target_of(self.rules, self.source, self.to, v) {
                 self.w
@@ -178,7 +178,8 @@ mod tests {
     fn values_are_urls_ids_or_nothing() {
         let r = rules();
         let src = Url::parse(ORDER).unwrap();
-        let t = |v: serde_json::Value| target_of(&r, &src, 0, &v).map(|u| u.to_string());
+        let t =
+            |v: serde_json::Value| target_of(&r, &src, 0, &Value::from(&v)).map(|u| u.to_string());
         let c = |s: &str| Some(format!("http://127.0.0.1:8081/customers/{s}"));
         assert_eq!(t(json!(3)), c("3"));
         assert_eq!(t(json!("a b/c")), c("a%20b%2Fc"));

@@ -2,17 +2,17 @@
 //! sub-entities in `entities` (with `href`), embedded sub-entities (with `properties` or
 //! `links`, whose self is their `rel: self` link), and `actions`, which are forms, not links.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::{Mode, Rels, SelfAt, SelfLink, Walker};
 
-fn href(o: &Map<String, Value>) -> Option<&str> {
+fn href<'v>(o: &'v Map<'v>) -> Option<&'v str> {
     o.get("href").and_then(Value::as_str)
 }
 
 /// A `links` array: elements with `href` and `rel` are links (relative or absolute); other
 /// elements are plain JSON.
-pub(super) fn link_array<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
+pub(super) fn link_array<'a>(w: &mut Walker<'a>, a: &'a [Value<'a>], depth: usize) {
     for (i, e) in a.iter().enumerate() {
         let mark = w.push_index(i);
         match e {
@@ -29,7 +29,7 @@ pub(super) fn link_array<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
 
 /// `entities`: link sub-entities (`href`) are links; sub-entities with `properties` or
 /// `links` are representations referenced with their `rel`.
-pub(super) fn entities<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
+pub(super) fn entities<'a>(w: &mut Walker<'a>, a: &'a [Value<'a>], depth: usize) {
     let kind = w.list_kind(a);
     for (i, e) in a.iter().enumerate() {
         let mark = w.push_index(i);
@@ -52,7 +52,7 @@ pub(super) fn entities<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
 
 /// `actions`: an action (`name` and `href`) names an operation, often not a GET; it is not a
 /// reference and is not scanned. Other elements are plain JSON.
-pub(super) fn actions<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
+pub(super) fn actions<'a>(w: &mut Walker<'a>, a: &'a [Value<'a>], depth: usize) {
     for (i, e) in a.iter().enumerate() {
         if let Value::Object(o) = e {
             if o.contains_key("name") && href(o).is_some() {
@@ -66,7 +66,7 @@ pub(super) fn actions<'a>(w: &mut Walker<'a>, a: &'a [Value], depth: usize) {
 }
 
 /// The `href` of the first `links[]` element whose `rel` includes `self`.
-pub(super) fn self_link(m: &Map<String, Value>) -> Option<SelfLink<'_>> {
+pub(super) fn self_link<'v>(m: &'v Map<'v>) -> Option<SelfLink<'v>> {
     let Value::Array(links) = m.get("links")? else {
         return None;
     };

@@ -182,7 +182,14 @@ pub fn run_with(
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
-    extract(rules, &url, &headers, body)
+    // Through the JSON text, as a crawl or a scan reads a body (a body nested deeper than
+    // the parser reads is converted instead).
+    let text = body.map(|b| serde_json::to_vec(b).unwrap());
+    let body = text
+        .as_deref()
+        .zip(body)
+        .map(|(t, b)| crate::json::from_slice(t).unwrap_or_else(|_| crate::json::Value::from(b)));
+    extract(rules, &url, &headers, body.as_ref())
 }
 
 /// In-scope links as rows, sorted (for tests where order is not the point).

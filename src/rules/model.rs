@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::canon;
 use crate::explain::Timestamp;
+use crate::json::Value;
 
 /// Index of a service in [`Rules::services`].
 pub type ServiceId = u16;
@@ -215,12 +216,12 @@ impl Pointer {
     }
 
     /// Resolves the pointer in `value`.
-    pub fn get<'v>(&self, value: &'v serde_json::Value) -> Option<&'v serde_json::Value> {
+    pub fn get<'v, 'j>(&self, value: &'v Value<'j>) -> Option<&'v Value<'j>> {
         let mut v = value;
         for t in &self.tokens {
             v = match v {
-                serde_json::Value::Object(m) => m.get(t)?,
-                serde_json::Value::Array(a) => a.get(parse_index(t)?)?,
+                Value::Object(m) => m.get(t)?,
+                Value::Array(a) => a.get(parse_index(t)?)?,
                 _ => return None,
             };
         }
@@ -269,10 +270,7 @@ impl PointerPattern {
 
     /// Every concrete pointer (escaped, RFC 6901) in `value` that the pattern matches, with the
     /// value found there, in document order.
-    pub fn matches<'v>(
-        &self,
-        value: &'v serde_json::Value,
-    ) -> Vec<(String, &'v serde_json::Value)> {
+    pub fn matches<'v, 'j>(&self, value: &'v Value<'j>) -> Vec<(String, &'v Value<'j>)> {
         let mut out = Vec::new();
         let mut prefix = String::new();
         walk_pattern(&self.tokens, value, &mut prefix, &mut out);
@@ -292,11 +290,11 @@ impl PointerPattern {
     }
 }
 
-fn walk_pattern<'v>(
+fn walk_pattern<'v, 'j>(
     tokens: &[Option<String>],
-    value: &'v serde_json::Value,
+    value: &'v Value<'j>,
     prefix: &mut String,
-    out: &mut Vec<(String, &'v serde_json::Value)>,
+    out: &mut Vec<(String, &'v Value<'j>)>,
 ) {
     let Some((first, rest)) = tokens.split_first() else {
         out.push((prefix.clone(), value));
@@ -304,7 +302,7 @@ fn walk_pattern<'v>(
     };
     let len = prefix.len();
     match (first, value) {
-        (None, serde_json::Value::Array(items)) => {
+        (None, Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 prefix.push('/');
                 prefix.push_str(&i.to_string());
@@ -312,7 +310,7 @@ fn walk_pattern<'v>(
                 prefix.truncate(len);
             }
         }
-        (Some(t), serde_json::Value::Object(m)) => {
+        (Some(t), Value::Object(m)) => {
             if let Some(v) = m.get(t) {
                 prefix.push('/');
                 prefix.push_str(&escape_token(t));
@@ -320,7 +318,7 @@ fn walk_pattern<'v>(
                 prefix.truncate(len);
             }
         }
-        (Some(t), serde_json::Value::Array(items)) => {
+        (Some(t), Value::Array(items)) => {
             if let Some(v) = parse_index(t).and_then(|i| items.get(i)) {
                 prefix.push('/');
                 prefix.push_str(t);
@@ -593,12 +591,17 @@ mod tests {
     fn pattern_star_matches_every_element() {
         let p = PointerPattern::parse("/items/*/product_id").unwrap();
         let v = json!({"items": [{"product_id": 1}, {"x": 2}, {"product_id": "p3"}]});
-        let m = p.matches(&v);
+        let v = Value::from(&v);
+        let m: Vec<_> = p
+            .matches(&v)
+            .into_iter()
+            .map(|(at, v)| (at, v.to_serde()))
+            .collect();
         assert_eq!(
             m,
             vec![
-                ("/items/0/product_id".to_string(), &json!(1)),
-                ("/items/2/product_id".to_string(), &json!("p3")),
+                ("/items/0/product_id".to_string(), json!(1)),
+                ("/items/2/product_id".to_string(), json!("p3")),
             ]
         );
         assert!(p.matches_pointer("/items/7/product_id"));

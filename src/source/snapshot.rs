@@ -34,6 +34,14 @@ impl SnapshotEntry {
         }
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// The recorded body, parsed, its strings borrowed from it.
+    pub fn body_value(&self) -> Option<crate::json::Value<'_>> {
+        if self.body.is_empty() {
+            return None;
+        }
+        crate::json::from_slice(&self.body).ok()
+    }
 }
 
 /// A loaded snapshot: canonical URL → last recorded exchange.
@@ -165,12 +173,12 @@ pub(crate) fn recorded_detail(reason: Reason) -> String {
 /// The JSON of a body, if it is JSON. A UTF-8 byte order mark before it is skipped (RFC 8259
 /// lets parsers ignore one, and some servers send it): taking such a body for "not JSON" would
 /// hide a referring resource's links and make their targets look like orphans.
-pub(crate) fn parse_body(body: &[u8]) -> Option<serde_json::Value> {
+pub(crate) fn parse_body(body: &[u8]) -> Option<crate::json::Value<'_>> {
     let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
     if body.is_empty() {
         return None;
     }
-    serde_json::from_slice(body).ok()
+    crate::json::from_slice(body).ok()
 }
 
 /// Whether a line without a newline is a cut one: its JSON ends early (an interrupted
@@ -218,13 +226,14 @@ pub(crate) fn parse_line(
 
 /// [`parse_line`] with the body parsed in the same pass (`None` for no body or `null`). `None`
 /// when the line is not a well-formed line with a JSON body: [`parse_line`] then tells the
-/// error, or the body is JSON text that is no `serde_json::Value` (a lone surrogate escape).
-pub(crate) fn parse_line_with_body(
+/// error, or the body is JSON text that is no JSON value (a lone surrogate escape). The body's
+/// strings borrow from the line.
+pub(crate) fn parse_line_with_body<'l>(
     file: &Path,
     line_no: usize,
-    line: &[u8],
-) -> Option<(ParsedLine, Option<serde_json::Value>)> {
-    let parsed: Line<'_, serde_json::Value> = serde_json::from_slice(line).ok()?;
+    line: &'l [u8],
+) -> Option<(ParsedLine, Option<crate::json::Value<'l>>)> {
+    let parsed: Line<'_, crate::json::Value<'l>> = serde_json::from_slice(line).ok()?;
     let (checked, body) = check_line(file, line_no, parsed).ok()?;
     Some((checked, body.filter(|b| !b.is_null())))
 }

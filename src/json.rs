@@ -1,0 +1,347 @@
+//! A JSON value that borrows its strings from the text it was read from: link extraction
+//! reads every body of a crawl or a snapshot once, and a `serde_json::Value` would allocate
+//! every string and a B-tree node per object only to drop them a moment later.
+//!
+//! It reads exactly as `serde_json::Value` does (the same parser underneath, the same numbers,
+//! the same recursion limit, a repeated key keeping its last value) and iterates an object's
+//! members in the same order: sorted by key, as `serde_json::Map` without `preserve_order`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+pub use serde_json::Number;
+
+/// A parsed JSON value whose strings borrow from the source text where they can.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value<'a> {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    Object(Map<'a>),
+}
+
+/// An object's members, sorted by key, each key once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Map<'a> {
+    members: Vec<(Cow<'a, str>, Value<'a>)>,
+}
+
+/// Reads one JSON document (nothing but whitespace may follow it).
+pub fn from_slice(text: &[u8]) -> serde_json::Result<Value<'_>> {
+    serde_json::from_slice(text)
+}
+
+impl<'a> Value<'a> {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value<'a>]> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Map<'a>> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::String(_))
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self, Value::Array(_))
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+
+    /// The member `key` of an object (`None` for any other value).
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
+        self.as_object()?.get(key)
+    }
+
+    /// The same value as a `serde_json::Value` (owning its strings).
+    pub fn to_serde(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::Array(a) => serde_json::Value::Array(a.iter().map(Value::to_serde).collect()),
+            Value::Object(m) => serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_serde()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<'a> From<&'a serde_json::Value> for Value<'a> {
+    /// Borrows every string of `v`.
+    fn from(v: &'a serde_json::Value) -> Value<'a> {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.clone()),
+            serde_json::Value::String(s) => Value::String(Cow::Borrowed(s)),
+            serde_json::Value::Array(a) => Value::Array(a.iter().map(Value::from).collect()),
+            // A `serde_json::Map` iterates in key order, each key once: already a `Map`.
+            serde_json::Value::Object(m) => Value::Object(Map {
+                members: m
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Value::from(v)))
+                    .collect(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Value<'_> {
+    /// Compact JSON text, as `serde_json::Value` writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.to_serde(), f)
+    }
+}
+
+impl<'a> Map<'a> {
+    /// Members given in document order: sorted by key, a repeated key keeping its last value.
+    fn from_members(mut members: Vec<(Cow<'a, str>, Value<'a>)>) -> Map<'a> {
+        if !members.is_sorted_by(|a, b| a.0 < b.0) {
+            // Stable: of equal keys, the one written last stays last.
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            // `dedup_by` keeps the first of a run; hand it the later value first.
+            members.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(&mut later.1, &mut kept.1);
+                }
+                same
+            });
+        }
+        Map { members }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
+        self.members
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &self.members[i].1)
+    }
+
+    /// Member values in key order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value<'a>> {
+        self.members.iter().map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Members in key order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value<'a>)> {
+        self.members.iter().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+impl<'m, 'a> IntoIterator for &'m Map<'a> {
+    type Item = (&'m str, &'m Value<'a>);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'m, (Cow<'a, str>, Value<'a>)>,
+        fn(&'m (Cow<'a, str>, Value<'a>)) -> (&'m str, &'m Value<'a>),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.members.iter().map(|(k, v)| (&**k, v))
+    }
+}
+
+impl<'de> Deserialize<'de> for Value<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value<'de>, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value<'de>, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value<'de>, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value<'de>, E> {
+        // As serde_json: a number it cannot hold is null.
+        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(s)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value<'de>, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
+        Deserialize::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(key) = map.next_key_seed(Key)? {
+            members.push((key, map.next_value()?));
+        }
+        Ok(Value::Object(Map::from_members(members)))
+    }
+}
+
+/// Reads an object key, borrowed when it has no escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(s))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `text` both ways and requires the same value, member order included.
+    fn same_as_serde(text: &str) {
+        let ours = from_slice(text.as_bytes()).unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(ours.to_serde(), theirs, "{text}");
+        assert_eq!(ours, Value::from(&theirs), "{text}");
+        assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
+    }
+
+    #[test]
+    fn reads_as_serde_json_does() {
+        for text in [
+            r#"{"b":1,"a":[true,null,"x\"y",-3,2.50,1e3,18446744073709551615,-9223372036854775808,1.7976931348623157e308]}"#,
+            r#"{"k":1,"k":2,"a":{"k":"first","k":"second"}}"#,
+            r#"{"z":1,"y":2,"x":3,"y":4,"w":{}}"#,
+            r#"{"\u00e9t\u00e9":"caf\u00e9","é":"é","":""}"#,
+            r#"[[],{},"",0,-0,0.1]"#,
+            "\"top\"",
+            "null",
+        ] {
+            same_as_serde(text);
+        }
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed() {
+        let v = from_slice(br#"{"plain":"http://h/a","esc":"a\/b"}"#).unwrap();
+        assert!(matches!(
+            v.get("plain"),
+            Some(Value::String(Cow::Borrowed(_)))
+        ));
+        assert_eq!(v.get("esc").and_then(Value::as_str), Some("a/b"));
+        let Value::Object(m) = &v else { panic!() };
+        assert_eq!(
+            m.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["esc", "plain"]
+        );
+    }
+
+    #[test]
+    fn rejects_what_serde_json_rejects() {
+        for text in [r#"{"a":"\ud800"}"#, "{\"a\":1", "[1,]", &"[".repeat(200)] {
+            assert!(from_slice(text.as_bytes()).is_err(), "{text}");
+            assert!(serde_json::from_str::<serde_json::Value>(text).is_err());
+        }
+    }
+}
