@@ -15,7 +15,7 @@ use super::classify::{classify_status, Reason, Verdict};
 use super::engine::Stop;
 use crate::error::SnapshotError;
 use crate::extract;
-use crate::intern::Interner;
+use crate::intern::{Interner, Pending};
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
 use crate::source::snapshot::{
     is_cut, parse_body, parse_line, parse_line_with_body, snapshot_files, SnapshotEntry,
@@ -91,9 +91,10 @@ pub struct ScannedSnapshot {
 
 /// What one thread read from one byte range of a file.
 struct Chunk {
-    urls: Interner,
+    /// Every URL of the chunk as it came (recorded, source, target): interned when merged.
+    urls: Pending,
     pointers: Interner,
-    /// (URL id, record), in line order.
+    /// (URL index in `urls`, record), in line order.
     recs: Vec<(u32, Rec)>,
     links: Vec<Link>,
     header_sets: Vec<Vec<(String, String)>>,
@@ -271,54 +272,30 @@ impl ScannedSnapshot {
             })
             .collect();
         let all = Arc::get_mut(&mut self.urls).expect("not shared while scanning");
-        let first = all.is_empty();
         // What the rules say about a URL, worked out once per URL of the whole snapshot (a
         // URL is new to many chunks).
-        let meta_of = |url: &str| {
+        let meta = &mut self.meta;
+        let url_remap = all.intern_pending(&urls, |_, url| {
             let (service, kind) = rules.service_and_kind_of_str(url);
-            Meta { service, kind }
-        };
-        let url_remap: Vec<u32> = if first {
-            // The first chunk's interner becomes the scan's: nothing to copy.
-            *all = urls;
-            self.meta = (0..all.len() as u32)
-                .map(|i| meta_of(all.resolve(i)))
-                .collect();
-            Vec::new()
-        } else {
-            (0..urls.len() as u32)
-                .map(|i| {
-                    let url = urls.resolve(i);
-                    let (id, new) = all.intern_hashed(url, urls.hash_of(i));
-                    if new {
-                        self.meta.push(meta_of(url));
-                    }
-                    id
-                })
-                .collect()
-        };
+            meta.push(Meta { service, kind });
+        });
         let pointer_remap: Vec<u32> = (0..pointers.len() as u32)
             .map(|i| self.pointers.intern(pointers.resolve(i)).0)
             .collect();
         self.rec_of.resize(self.urls.len(), NONE);
         let base = self.links.len() as u32;
-        if first && self.links.is_empty() {
-            // The same ids: the first chunk's links are the scan's as they are.
-            self.links = links;
-        } else {
-            self.links.extend(links.into_iter().map(|l| Link {
-                source: url_remap[l.source as usize],
-                pointer: pointer_remap[l.pointer as usize],
-                target: url_remap[l.target as usize],
-                relation: l.relation,
-            }));
-        }
+        self.links.extend(links.into_iter().map(|l| Link {
+            source: url_remap[l.source as usize],
+            pointer: pointer_remap[l.pointer as usize],
+            target: url_remap[l.target as usize],
+            relation: l.relation,
+        }));
         let shift = |r: &Range<u32>| r.start + base..r.end + base;
         for (url, mut rec) in recs {
             rec.headers = header_remap[rec.headers as usize];
             rec.links = shift(&rec.links);
             rec.out_of_scope = shift(&rec.out_of_scope);
-            let url = if first { url } else { url_remap[url as usize] } as usize;
+            let url = url_remap[url as usize] as usize;
             if self.rec_of[url] == NONE {
                 self.rec_of[url] = self.recs.len() as u32;
                 self.recs.push(rec);
@@ -481,17 +458,6 @@ fn split_at_lines(file: &File, size: u64, parts: usize) -> std::io::Result<Vec<u
     Ok(bounds)
 }
 
-/// Interns a chunk's URLs.
-struct Urls {
-    urls: Interner,
-}
-
-impl Urls {
-    fn intern(&mut self, url: &str) -> u32 {
-        self.urls.intern(url).0
-    }
-}
-
 fn read_chunk(
     path: &Path,
     file: u16,
@@ -503,12 +469,10 @@ fn read_chunk(
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(start))?;
     let mut reader = BufReader::with_capacity(1 << 20, f.take(end - start));
-    let mut urls = Urls {
-        urls: Interner::new(),
-    };
+    let mut urls = Pending::default();
     let mut pointers = Interner::new();
     let mut chunk = Chunk {
-        urls: Interner::new(),
+        urls: Pending::default(),
         pointers: Interner::new(),
         recs: Vec::new(),
         links: Vec::new(),
@@ -530,13 +494,12 @@ fn read_chunk(
         }
         chunk.lines += 1;
         if chunk.lines == 256 {
-            // Size the interner for the whole chunk from its first lines, rather than grow
+            // Size the URL list for the whole chunk from its first lines, rather than grow
             // it (and move it) twenty times.
             let read = (offset - start).max(1) as f64;
             let left = (end - offset) as f64 / read;
             let more = |n: usize| (n as f64 * left) as usize;
-            urls.urls
-                .reserve(more(urls.urls.len()), more(urls.urls.bytes()));
+            urls.reserve(more(urls.len()), more(urls.bytes()));
             chunk.links.reserve(more(chunk.links.len()));
             chunk.recs.reserve(more(chunk.recs.len()));
         }
@@ -585,7 +548,7 @@ fn read_chunk(
         let origins = rules.services.iter().map(|s| &s.base_url);
         let url = crate::canon::parse_canonical(&parsed.url, origins)
             .expect("parse_line gives a canonical URL");
-        let id = urls.intern(url.as_str());
+        let id = urls.push(url.as_str());
         let mut rec = Rec {
             outcome: parsed.outcome,
             error_status: parsed.error_status,
@@ -612,7 +575,7 @@ fn read_chunk(
                 let source = match last {
                     Some((u, id)) if std::ptr::eq(u, l.source) => id,
                     _ => {
-                        let id = urls.intern(l.source.as_str());
+                        let id = urls.push(l.source.as_str());
                         last = Some((l.source, id));
                         id
                     }
@@ -620,7 +583,7 @@ fn read_chunk(
                 let link = Link {
                     source,
                     pointer: pointers.intern(l.pointer).0,
-                    target: urls.intern(l.target),
+                    target: urls.push(l.target),
                     relation: l.relation.unwrap_or(crate::graph::NO_RELATION),
                 };
                 if l.in_scope {
@@ -636,7 +599,7 @@ fn read_chunk(
         }
         chunk.recs.push((id, rec));
     }
-    chunk.urls = urls.urls;
+    chunk.urls = urls;
     chunk.pointers = pointers;
     Ok(chunk)
 }
