@@ -36,6 +36,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // SAFETY: sets a process-wide allocator option; no other thread runs yet.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    // No transparent huge pages: mimalloc asks for them, and every page the audit's scan
+    // frees and takes again was then zeroed 2 MB at a time (measured on the 1M audit: peak
+    // 260 -> 245 MB, 0.1-0.2 s less system time).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: a process-wide flag for future memory mappings; it touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     let cli = cli::Cli::parse();
     let progress = Progress::new(quiet(&cli.command));
     tracing_subscriber::fmt()
