@@ -233,7 +233,9 @@ pub(crate) fn parse_line_with_body<'l>(
     line_no: usize,
     line: &'l [u8],
 ) -> Option<(ParsedLine, Option<crate::json::Value<'l>>)> {
-    let parsed: Line<'_, crate::json::Value<'l>> = serde_json::from_slice(line).ok()?;
+    // UTF-8 checked once for the whole line (not string by string).
+    let line = std::str::from_utf8(line).ok()?;
+    let parsed: Line<'_, crate::json::Value<'l>> = serde_json::from_str(line).ok()?;
     let (checked, body) = check_line(file, line_no, parsed).ok()?;
     Some((checked, body.filter(|b| !b.is_null())))
 }
