@@ -35,10 +35,295 @@ pub struct Map<'a> {
 pub fn from_slice(text: &[u8]) -> serde_json::Result<Value<'_>> {
     // Checked as UTF-8 in one pass over the whole text, rather than string by string.
     match std::str::from_utf8(text) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => from_str(text),
         // serde_json tells where the bad byte is.
         Err(_) => serde_json::from_slice(text),
     }
+}
+
+/// Reads one JSON document (nothing but whitespace may follow it).
+pub fn from_str(text: &str) -> serde_json::Result<Value<'_>> {
+    match Parser::new(text).document() {
+        Some(v) => Ok(v),
+        // The text is not JSON as serde_json reads it: let it say why, and where.
+        None => serde_json::from_str(text),
+    }
+}
+
+/// Reads a document that must be an object, handing back its members as written (in
+/// document order, repeats kept): a snapshot line, whose fields are then picked.
+pub(crate) fn object_members(text: &str) -> Option<Vec<(Cow<'_, str>, Value<'_>)>> {
+    let mut p = Parser::new(text);
+    p.skip_ws();
+    if p.peek()? != b'{' {
+        return None;
+    }
+    p.pos += 1;
+    let members = p.members(MAX_NESTING - 1)?;
+    p.skip_ws();
+    (p.pos == p.text.len()).then_some(members)
+}
+
+/// How deep serde_json lets arrays and objects nest (it refuses one level more).
+const MAX_NESTING: usize = 127;
+
+/// A JSON reader accepting exactly what serde_json accepts and reading it the same way; it
+/// gives up (`None`) on anything else, and [`from_str`] asks serde_json for the error.
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Parser<'a> {
+        Parser { text, pos: 0 }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn document(&mut self) -> Option<Value<'a>> {
+        let v = self.value(MAX_NESTING)?;
+        self.skip_ws();
+        (self.pos == self.text.len()).then_some(v)
+    }
+
+    /// A value; `depth` more arrays or objects may open inside it.
+    fn value(&mut self, depth: usize) -> Option<Value<'a>> {
+        self.skip_ws();
+        match self.peek()? {
+            b'"' => Some(Value::String(self.string()?)),
+            b'{' => {
+                let depth = depth.checked_sub(1)?;
+                self.pos += 1;
+                Some(Value::Object(Map::from_members(self.members(depth)?)))
+            }
+            b'[' => {
+                let depth = depth.checked_sub(1)?;
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.peek()? == b']' {
+                    self.pos += 1;
+                    return Some(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth)?);
+                    self.skip_ws();
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b']' => {
+                            self.pos += 1;
+                            return Some(Value::Array(items));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            b'n' => self.literal("null", Value::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    /// An object's members after its `{`, through its `}`.
+    fn members(&mut self, depth: usize) -> Option<Vec<(Cow<'a, str>, Value<'a>)>> {
+        let mut members = Vec::new();
+        self.skip_ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(members);
+        }
+        loop {
+            self.skip_ws();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            members.push((key, self.value(depth)?));
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(members);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Value<'a>) -> Option<Value<'a>> {
+        let end = self.pos + word.len();
+        (self.text.get(self.pos..end)? == word).then(|| {
+            self.pos = end;
+            v
+        })
+    }
+
+    /// A number: the grammar checked here, the value read by serde_json itself (so floats,
+    /// `-0` and integers past 64 bits come out exactly as it reads them), except for the
+    /// common small non-negative integer.
+    fn number(&mut self) -> Option<Value<'a>> {
+        let b = self.bytes();
+        let start = self.pos;
+        let mut i = start;
+        let negative = b[i] == b'-';
+        if negative {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - from
+        };
+        let int_start = i;
+        match b.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        let int_len = i - int_start;
+        let mut plain = !negative;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if digits(&mut i) == 0 {
+                return None;
+            }
+            plain = false;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            if digits(&mut i) == 0 {
+                return None;
+            }
+            plain = false;
+        }
+        // serde_json refuses a leading zero followed by more digits.
+        if b.get(i).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        self.pos = i;
+        let raw = &self.text[start..i];
+        if plain && int_len <= 19 {
+            return Some(Value::Number(raw.parse::<u64>().ok()?.into()));
+        }
+        match serde_json::from_str::<Number>(raw) {
+            Ok(n) => Some(Value::Number(n)),
+            // A float past f64's range: serde_json refuses it; a float value it cannot hold
+            // would be null.
+            Err(_) => None,
+        }
+    }
+
+    /// A string at `"`, borrowed unless it has escapes.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let b = self.bytes();
+        let start = self.pos + 1;
+        let mut i = start;
+        loop {
+            match *b.get(i)? {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Some(Cow::Borrowed(&self.text[start..i]));
+                }
+                b'\\' => break,
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        let mut out = String::with_capacity(i - start + 16);
+        out.push_str(&self.text[start..i]);
+        loop {
+            match *b.get(i)? {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Some(Cow::Owned(out));
+                }
+                b'\\' => {
+                    let c = match *b.get(i + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = hex4(b.get(i + 2..i + 6)?)?;
+                            i += 6;
+                            let c = match hi {
+                                0xD800..=0xDBFF => {
+                                    if b.get(i..i + 2)? != b"\\u" {
+                                        return None;
+                                    }
+                                    let lo = hex4(b.get(i + 2..i + 6)?)?;
+                                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                                        return None;
+                                    }
+                                    i += 6;
+                                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                                }
+                                0xDC00..=0xDFFF => return None,
+                                c => c,
+                            };
+                            out.push(char::from_u32(c)?);
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    out.push(c);
+                    i += 2;
+                }
+                c if c < 0x20 => return None,
+                _ => {
+                    // Up to the next quote or escape, whole (the text is UTF-8 already).
+                    let from = i;
+                    while b
+                        .get(i)
+                        .is_some_and(|&c| c != b'"' && c != b'\\' && c >= 0x20)
+                    {
+                        i += 1;
+                    }
+                    out.push_str(&self.text[from..i]);
+                }
+            }
+        }
+    }
+}
+
+/// Four hex digits.
+fn hex4(h: &[u8]) -> Option<u32> {
+    h.iter().try_fold(0u32, |n, &c| {
+        let d = (c as char).to_digit(16)?;
+        Some(n << 4 | d)
+    })
 }
 
 impl<'a> Value<'a> {
@@ -137,7 +422,7 @@ impl fmt::Display for Value<'_> {
 
 impl<'a> Map<'a> {
     /// Members given in document order: sorted by key, a repeated key keeping its last value.
-    fn from_members(mut members: Vec<(Cow<'a, str>, Value<'a>)>) -> Map<'a> {
+    pub(crate) fn from_members(mut members: Vec<(Cow<'a, str>, Value<'a>)>) -> Map<'a> {
         if !members.is_sorted_by(|a, b| a.0 < b.0) {
             // Stable: of equal keys, the one written last stays last.
             members.sort_by(|a, b| a.0.cmp(&b.0));
@@ -343,6 +628,116 @@ mod tests {
             "null",
         ] {
             same_as_serde(text);
+        }
+    }
+
+    /// The reader's own answer on `text` (no fallback to serde_json).
+    fn own(text: &str) -> Option<serde_json::Value> {
+        Parser::new(text).document().map(|v| v.to_serde())
+    }
+
+    /// A small deterministic generator (xorshift).
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn pick<'s>(&mut self, from: &[&'s str]) -> &'s str {
+            from[self.next(from.len())]
+        }
+
+        fn text(&mut self, depth: usize) -> String {
+            const SCALARS: &[&str] = &[
+                "0",
+                "-0",
+                "7",
+                "-12",
+                "3.25",
+                "1e3",
+                "-1.5E-3",
+                "2e+2",
+                "1e-400",
+                "18446744073709551615",
+                "18446744073709551616",
+                "-9223372036854775809",
+                "123456789012345678901234567890",
+                "0.30000000000000004",
+                "true",
+                "false",
+                "null",
+                r#""""#,
+                r#""http://127.0.0.1:8081/c/1""#,
+                r#""a\"b\\c\/d""#,
+                r#""\b\f\n\r\t""#,
+                r#""\u00e9\u0041""#,
+                r#""\uD834\uDD1E x""#,
+                r#""café ✓""#,
+            ];
+            const KEYS: &[&str] = &["a", "b", "_links", "href", r"k\u0062", "é", ""];
+            match (depth, self.next(4)) {
+                (0, _) | (_, 0) => self.pick(SCALARS).to_string(),
+                (_, 1) => {
+                    let n = self.next(4);
+                    let items: Vec<String> = (0..n).map(|_| self.text(depth - 1)).collect();
+                    format!("[{}]", items.join(", "))
+                }
+                _ => {
+                    let n = self.next(5);
+                    let members: Vec<String> = (0..n)
+                        .map(|_| format!("\"{}\" :{}", self.pick(KEYS), self.text(depth - 1)))
+                        .collect();
+                    format!("{{ {} }}", members.join(","))
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_reader_agrees_with_serde_json_on_generated_and_mangled_text() {
+        const NOISE: &[&str] = &[
+            "", "\"", "\\", ",", "]", "}", "{", "[", ":", "0", "-", ".", "e", "\u{1}", r"\u",
+            r"\uD800", r"\uDC00", "é", " ", "tru", "01",
+        ];
+        let mut g = Gen(0x2545_F491_4F6C_DD1D);
+        let mut mangled_read = 0;
+        for round in 0..20_000 {
+            let text = g.text(4);
+            let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(own(&text), Some(theirs), "{text}");
+            // One edit at a char boundary: what serde_json refuses, the reader refuses; what
+            // it reads, the reader reads the same.
+            let chars: Vec<char> = text.chars().collect();
+            let at = g.next(chars.len() + 1);
+            let cut = g.next(3).min(chars.len() - at);
+            let noise: Vec<char> = g.pick(NOISE).chars().collect();
+            let mangled: String = chars[..at]
+                .iter()
+                .chain(&noise)
+                .chain(&chars[at + cut..])
+                .collect();
+            let theirs = serde_json::from_str::<serde_json::Value>(&mangled).ok();
+            assert_eq!(own(&mangled), theirs, "round {round}: {mangled}");
+            assert_eq!(from_str(&mangled).ok().map(|v| v.to_serde()), theirs);
+            mangled_read += usize::from(theirs.is_some());
+        }
+        // Both kinds were seen.
+        assert!((2_000..18_000).contains(&mangled_read), "{mangled_read}");
+    }
+
+    #[test]
+    fn nesting_is_limited_where_serde_json_limits_it() {
+        for n in [126, 127, 128, 129] {
+            let text = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            let theirs = serde_json::from_str::<serde_json::Value>(&text).ok();
+            assert_eq!(own(&text), theirs, "{n}");
+            let text = format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+            let theirs = serde_json::from_str::<serde_json::Value>(&text).ok();
+            assert_eq!(own(&text), theirs, "{n}");
         }
     }
 

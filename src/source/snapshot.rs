@@ -233,9 +233,47 @@ pub(crate) fn parse_line_with_body<'l>(
     line_no: usize,
     line: &'l [u8],
 ) -> Option<(ParsedLine, Option<crate::json::Value<'l>>)> {
-    // UTF-8 checked once for the whole line (not string by string).
+    // UTF-8 checked once for the whole line (not string by string), then read by the
+    // borrowing reader; anything unusual is left to `parse_line` (and its error message).
     let line = std::str::from_utf8(line).ok()?;
-    let parsed: Line<'_, crate::json::Value<'l>> = serde_json::from_str(line).ok()?;
+    let mut parsed: Line<'l, crate::json::Value<'l>> = Line {
+        url: None,
+        status: None,
+        error: None,
+        headers: None,
+        body: None,
+        body_not_json: false,
+    };
+    let mut seen = [false; 6];
+    for (key, value) in crate::json::object_members(line)? {
+        use crate::json::Value;
+        let field = match &*key {
+            "url" => 0,
+            "status" => 1,
+            "error" => 2,
+            "headers" => 3,
+            "body" => 4,
+            "body_not_json" => 5,
+            _ => continue,
+        };
+        // A field given twice is an error (`parse_line` names it).
+        if std::mem::replace(&mut seen[field], true) {
+            return None;
+        }
+        match (field, value) {
+            (_, Value::Null) if field != 5 => {}
+            (0, Value::String(s)) => parsed.url = Some(s),
+            (1, v) => parsed.status = Some(v.to_serde()),
+            (2, Value::String(s)) => parsed.error = Some(s),
+            (3, Value::Object(m)) => {
+                let m = m.iter().map(|(k, v)| (k.to_string(), v.to_serde()));
+                parsed.headers = Some(m.collect());
+            }
+            (4, v) => parsed.body = Some(v),
+            (5, Value::Bool(b)) => parsed.body_not_json = b,
+            _ => return None,
+        }
+    }
     let (checked, body) = check_line(file, line_no, parsed).ok()?;
     Some((checked, body.filter(|b| !b.is_null())))
 }
@@ -416,6 +454,52 @@ mod tests {
         let mut s = Snapshot::default();
         s.add_text(Path::new("t.ndjson"), Bytes::from(text.to_string()))?;
         Ok(s)
+    }
+
+    #[test]
+    fn the_one_pass_reading_of_a_line_agrees_with_the_checked_one() {
+        let lines = [
+            r#"{"url":"http://127.0.0.1:8081/c/1","status":200,"headers":{"Content-Type":"application/hal+json"},"body":{"id":1,"_links":{"self":{"href":"http://127.0.0.1:8081/c/1"}}}}"#,
+            r#"{"body":{"b":"\u00e9\n"},"x":[1,{"y":null}],"status":201,"url":"http:\/\/127.0.0.1:8081\/c\/2"}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/3","status":null,"error":"timeout","body":null}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/4","status":302,"error":"too_many_redirects"}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/5","status":200,"body_not_json":true}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/6","status":200,"headers":{"A":"1","a":"2","A":"3"},"body":[]}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/7","status":200,"body":{"k":1,"k":2}}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/8","status":200,"headers":null,"body_not_json":false}"#,
+            // Each an error, or a line the one pass leaves to the checked reading.
+            r#"{"url":"http://127.0.0.1:8081/c/9","url":"http://127.0.0.1:8081/c/10","status":200}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"status":404}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"body_not_json":null}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"headers":{"a":1}}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"headers":[]}"#,
+            r#"{"url":9,"status":200}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":"200"}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"error":7}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"body":{"a":"\ud800"}}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"body":{"a":1e400}}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200} x"#,
+            r#"["url"]"#,
+            r#"{"status":200}"#,
+        ];
+        let mut one_pass = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let file = Path::new("t.ndjson");
+            let checked = parse_line(file, i + 1, line.as_bytes());
+            let Some((got, body)) = parse_line_with_body(file, i + 1, line.as_bytes()) else {
+                continue;
+            };
+            one_pass += 1;
+            let want = checked.unwrap_or_else(|e| panic!("{line}: read in one pass, yet {e}"));
+            assert_eq!(got.url, want.url, "{line}");
+            assert_eq!(got.outcome, want.outcome, "{line}");
+            assert_eq!(got.error_status, want.error_status, "{line}");
+            assert_eq!(got.headers, want.headers, "{line}");
+            assert_eq!(got.body_not_json, want.body_not_json, "{line}");
+            let want_body = want.body.and_then(|r| parse_body(&line.as_bytes()[r]));
+            assert_eq!(body, want_body, "{line}");
+        }
+        assert_eq!(one_pass, 8);
     }
 
     #[test]
