@@ -495,10 +495,11 @@ fn read_chunk(
         chunk.lines += 1;
         if chunk.lines == 256 {
             // Size the URL list for the whole chunk from its first lines, rather than grow
-            // it (and move it) twenty times.
+            // it (and move it) twenty times. With a margin: an estimate just short would
+            // double the buffer at the very end, and room never written costs no memory.
             let read = (offset - start).max(1) as f64;
             let left = (end - offset) as f64 / read;
-            let more = |n: usize| (n as f64 * left) as usize;
+            let more = |n: usize| (n as f64 * left * 1.25) as usize + 64;
             urls.reserve(more(urls.len()), more(urls.bytes()));
             chunk.links.reserve(more(chunk.links.len()));
             chunk.recs.reserve(more(chunk.recs.len()));
