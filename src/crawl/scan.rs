@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use url::Url;
 
 use super::classify::{classify_status, Reason, Verdict};
 use super::engine::Stop;
@@ -546,10 +545,9 @@ fn read_chunk(
         // The two-pass reading found a body that is no JSON value.
         let unparsed = parsed.body.is_some() && body.is_none();
         let not_json = parsed.body_not_json && body.is_none() && !unparsed;
-        let origins = rules.services.iter().map(|s| &s.base_url);
-        let url = crate::canon::parse_canonical(&parsed.url, origins)
-            .expect("parse_line gives a canonical URL");
-        let id = urls.push(url.as_str());
+        // Canonical already (`parse_line` made it so): parsed only if a relative link needs it.
+        let url = parsed.url.as_str();
+        let id = urls.push(url);
         let mut rec = Rec {
             outcome: parsed.outcome,
             error_status: parsed.error_status,
@@ -570,13 +568,13 @@ fn read_chunk(
             let from = chunk.links.len() as u32;
             out_of_scope.clear();
             // A response's links mostly share their source: intern it once per run.
-            let mut last: Option<(*const Url, u32)> = None;
+            let mut last: Option<(*const str, u32)> = None;
             let links = &mut chunk.links;
-            extract::extract_with(rules, &url, header_set, body.as_ref(), &mut scratch, |l| {
+            extract::extract_with(rules, url, header_set, body.as_ref(), &mut scratch, |l| {
                 let source = match last {
                     Some((u, id)) if std::ptr::eq(u, l.source) => id,
                     _ => {
-                        let id = urls.push(l.source.as_str());
+                        let id = urls.push(l.source);
                         last = Some((l.source, id));
                         id
                     }

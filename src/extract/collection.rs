@@ -12,10 +12,10 @@ use crate::rules::{KindId, Rules};
 /// The list of a `collection` page at `url` and the kind of its elements.
 pub(super) fn find_list<'b>(
     rules: &Rules,
-    url: &Url,
+    url: &str,
     body: &'b Value<'b>,
 ) -> Option<(&'b [Value<'b>], KindId)> {
-    let kind = rules.collection_of(url)?;
+    let kind = rules.collection_of_str(url)?;
     Some((list_of(body)?, kind))
 }
 

@@ -87,8 +87,8 @@ pub fn extract(
     headers: &[(String, String)],
     body: Option<&Value<'_>>,
 ) -> Extracted {
-    let mut w = Walker::new(rules, url, Scratch::default());
-    w.walk(url, headers, body);
+    let mut w = Walker::new(rules, url.as_str(), Some(url), Scratch::default());
+    w.walk(headers, body);
     w.sink.finish(rules)
 }
 
@@ -101,18 +101,19 @@ pub struct Scratch {
     sink: sink::Sink,
 }
 
-/// [`extract`], handing each link to `out` (borrowed, in the same order, `in_scope` telling
-/// the two lists apart) and reusing `scratch`'s buffers: no allocation per link.
+/// [`extract`] for a canonical URL given as text, handing each link to `out` (borrowed, in
+/// the same order, `in_scope` telling the two lists apart) and reusing `scratch`'s buffers: no
+/// allocation per link, and the URL is parsed only if a relative link needs it.
 pub fn extract_with(
     rules: &Rules,
-    url: &Url,
+    url: &str,
     headers: &[(String, String)],
     body: Option<&Value<'_>>,
     scratch: &mut Scratch,
     out: impl FnMut(LinkRef<'_>),
 ) {
-    let mut w = Walker::new(rules, url, std::mem::take(scratch));
-    w.walk(url, headers, body);
+    let mut w = Walker::new(rules, url, None, std::mem::take(scratch));
+    w.walk(headers, body);
     w.sink.each(rules, out);
     *scratch = Scratch {
         ptr: w.ptr,
@@ -124,10 +125,10 @@ pub fn extract_with(
 
 impl<'a> Walker<'a> {
     /// Walks the body, then the `Link` headers.
-    fn walk(&mut self, url: &Url, headers: &[(String, String)], body: Option<&'a Value<'a>>) {
+    fn walk(&mut self, headers: &[(String, String)], body: Option<&'a Value<'a>>) {
         let rules = self.rules;
         if let Some(body) = body {
-            self.collection = collection::find_list(rules, url, body);
+            self.collection = collection::find_list(rules, self.base, body);
             let jsonapi_header = headers.iter().any(|(n, v)| {
                 n.eq_ignore_ascii_case("content-type")
                     && v.trim_start()
@@ -255,8 +256,10 @@ struct Frame {
 /// The state of one extraction: the document pointer, the frames, the collected links.
 pub(crate) struct Walker<'a> {
     pub(crate) rules: &'a Rules,
-    /// The fetched URL: every href resolves against it.
-    pub(crate) base: &'a Url,
+    /// The fetched URL (canonical): every href resolves against it.
+    base: &'a str,
+    /// The fetched URL parsed, given or made when first needed.
+    base_url: std::cell::OnceCell<Url>,
     /// Escaped RFC 6901 pointer from the document root to the value being visited.
     ptr: String,
     frames: Vec<Frame>,
@@ -268,7 +271,7 @@ pub(crate) struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(rules: &'a Rules, base: &'a Url, buffers: Scratch) -> Self {
+    fn new(rules: &'a Rules, base: &'a str, parsed: Option<&Url>, buffers: Scratch) -> Self {
         let Scratch {
             mut ptr,
             mut frames,
@@ -279,16 +282,17 @@ impl<'a> Walker<'a> {
         frames.clear();
         scratch.clear();
         sink.clear();
-        let source = sink.intern(base.clone());
+        let source = sink.intern(base);
         frames.push(Frame {
             source,
-            kind: rules.kind_id_of(base),
+            kind: rules.kind_id_of_str(base),
             root_len: 0,
             prefix: ("", &[]),
         });
         Walker {
             rules,
             base,
+            base_url: parsed.cloned().map_or_else(Default::default, Into::into),
             ptr,
             frames,
             scratch,
@@ -381,11 +385,11 @@ impl<'a> Walker<'a> {
         };
         let mark = self.ptr.len();
         at.push_to(&mut self.ptr);
-        self.emit(url.clone(), rels, None);
+        self.emit(url.as_str(), rels, None);
         self.ptr.truncate(mark);
 
         let kind = self.rules.kind_id_of(&url);
-        let source = self.sink.intern(url);
+        let source = self.sink.intern(url.as_str());
         self.frames.push(Frame {
             source,
             kind,
@@ -432,7 +436,7 @@ impl<'a> Walker<'a> {
                 }
             }
         };
-        (url != *self.sink.source(self.frame().source)).then_some((url, at))
+        (url.as_str() != self.sink.source(self.frame().source)).then_some((url, at))
     }
 
     fn self_link(&self, m: &'a Map<'a>, mode: Mode) -> Option<SelfLink<'a>> {
@@ -519,7 +523,7 @@ impl<'a> Walker<'a> {
         }
         // A link to the resource itself is no reference (the sink would drop it): most are
         // a representation's own self link, not worth resolving.
-        if href == self.sink.source(self.frame().source).as_str() {
+        if href == self.sink.source(self.frame().source) {
             return;
         }
         // Written canonical already: the text is the URL (no parsing).
@@ -533,7 +537,11 @@ impl<'a> Walker<'a> {
     /// An href resolved against the fetched URL and canonicalized ([`canon::resolve`]).
     pub(crate) fn resolve(&self, href: &str) -> Option<Url> {
         let origins = self.rules.services.iter().map(|s| &s.base_url);
-        canon::resolve_among(self.base, origins, href)
+        let base = self.base_url.get_or_init(|| {
+            let origins = self.rules.services.iter().map(|s| &s.base_url);
+            canon::parse_canonical(self.base, origins).expect("the fetched URL is canonical")
+        });
+        canon::resolve_among(base, origins, href)
     }
 
     /// Records a link from frame `frame` at an explicit pointer.

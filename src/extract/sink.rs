@@ -27,8 +27,11 @@ struct Entry {
 /// nothing per link once the buffers have grown.
 #[derive(Default)]
 pub(super) struct Sink {
-    sources: Vec<Url>,
-    source_ids: FxHashMap<Url, u32>,
+    /// Source URLs (canonical text) end to end; `source_ends[i]` ends source `i`.
+    source_text: String,
+    source_ends: Vec<u32>,
+    /// Source ids by URL, once there are too many sources to compare one by one.
+    source_ids: FxHashMap<String, u32>,
     entries: Vec<Entry>,
     text: String,
     /// Hash of (source, pointer, target) → first entry of its chain.
@@ -37,7 +40,8 @@ pub(super) struct Sink {
 
 /// A link as the sink hands it out.
 pub struct LinkRef<'a> {
-    pub source: &'a Url,
+    /// Canonical URL text.
+    pub source: &'a str,
     pub pointer: &'a str,
     /// Canonical URL text.
     pub target: &'a str,
@@ -49,26 +53,47 @@ pub struct LinkRef<'a> {
 impl Sink {
     /// Forgets every source and link, keeping the room.
     pub(super) fn clear(&mut self) {
-        self.sources.clear();
+        self.source_text.clear();
+        self.source_ends.clear();
         self.source_ids.clear();
         self.entries.clear();
         self.text.clear();
         self.heads.clear();
     }
 
-    /// The id of a source URL (the same URL always gets the same id).
-    pub(super) fn intern(&mut self, url: Url) -> u32 {
-        if let Some(&id) = self.source_ids.get(&url) {
+    /// The id of a source URL, canonical (the same URL always gets the same id).
+    pub(super) fn intern(&mut self, url: &str) -> u32 {
+        const FEW: usize = 16;
+        let n = self.source_ends.len();
+        if n <= FEW {
+            if let Some(id) = (0..n as u32).find(|&id| self.source(id) == url) {
+                return id;
+            }
+        } else if let Some(&id) = self.source_ids.get(url) {
             return id;
         }
-        let id = u32::try_from(self.sources.len()).unwrap_or(NONE - 1);
-        self.sources.push(url.clone());
-        self.source_ids.insert(url, id);
+        let id = u32::try_from(n).unwrap_or(NONE - 1);
+        self.source_text.push_str(url);
+        self.source_ends.push(self.source_text.len() as u32);
+        if n == FEW {
+            // From now on by hash: a list page can hold hundreds of representations.
+            for id in 0..=n as u32 {
+                self.source_ids.insert(self.source(id).to_string(), id);
+            }
+        } else if n > FEW {
+            self.source_ids.insert(url.to_string(), id);
+        }
         id
     }
 
-    pub(super) fn source(&self, id: u32) -> &Url {
-        &self.sources[id as usize]
+    pub(super) fn source(&self, id: u32) -> &str {
+        let i = id as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.source_ends[i - 1] as usize
+        };
+        &self.source_text[start..self.source_ends[i] as usize]
     }
 
     fn text(&self, (start, end): (u32, u32)) -> &str {
@@ -84,7 +109,7 @@ impl Sink {
         target: &str,
         relation: Option<LinkId>,
     ) {
-        if target == self.sources[source as usize].as_str() {
+        if target == self.source(source) {
             return;
         }
         let mut h = FxBuildHasher.build_hasher();
@@ -140,7 +165,7 @@ impl Sink {
         for e in &self.entries {
             let target = self.text(e.target);
             out(LinkRef {
-                source: &self.sources[e.source as usize],
+                source: self.source(e.source),
                 pointer: self.text(e.pointer),
                 target,
                 relation: e.relation,
@@ -154,7 +179,7 @@ impl Sink {
         let mut out = Extracted::default();
         self.each(rules, |l| {
             let link = FoundLink {
-                source: l.source.clone(),
+                source: Url::parse(l.source).expect("a source is a canonical URL"),
                 pointer: l.pointer.to_string(),
                 target: l.target.to_string(),
                 relation: l.relation,
@@ -174,16 +199,12 @@ mod tests {
     use super::*;
     use crate::extract::testutil::shop;
 
-    fn u(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
-
     #[test]
     fn dedups_merges_relation_and_drops_self_links() {
         let mut s = Sink::default();
-        let a = s.intern(u("http://127.0.0.1:8082/orders/1"));
-        assert_eq!(s.intern(u("http://127.0.0.1:8082/orders/1")), a);
-        let c = u("http://127.0.0.1:8081/customers/3");
+        let a = s.intern("http://127.0.0.1:8082/orders/1");
+        assert_eq!(s.intern("http://127.0.0.1:8082/orders/1"), a);
+        let c = Url::parse("http://127.0.0.1:8081/customers/3").unwrap();
         s.add(a, "/customer", c.as_str(), None);
         s.add(a, "/customer", c.as_str(), Some(4));
         s.add(a, "/customer", c.as_str(), Some(5));
@@ -207,12 +228,29 @@ mod tests {
     #[test]
     fn many_distinct_links_stay_distinct() {
         let mut s = Sink::default();
-        let a = s.intern(u("http://127.0.0.1:8082/orders"));
+        let a = s.intern("http://127.0.0.1:8082/orders");
         for i in 0..20_000 {
             let t = format!("http://127.0.0.1:8081/customers/{}", i % 10_000);
             s.add(a, &format!("/{i}"), &t, None);
             s.add(a, &format!("/{i}"), &t, None);
         }
         assert_eq!(s.finish(&shop()).links.len(), 20_000);
+    }
+
+    #[test]
+    fn sources_keep_their_ids_past_the_few_compared_one_by_one() {
+        let mut s = Sink::default();
+        let urls: Vec<String> = (0..40)
+            .map(|i| format!("http://127.0.0.1:8082/orders/{i}"))
+            .collect();
+        let ids: Vec<u32> = urls.iter().map(|u| s.intern(u)).collect();
+        assert_eq!(ids, (0..40).collect::<Vec<u32>>());
+        for (i, u) in urls.iter().enumerate().rev() {
+            assert_eq!(s.intern(u), i as u32);
+            assert_eq!(s.source(i as u32), u);
+        }
+        s.clear();
+        assert_eq!(s.intern(&urls[30]), 0);
+        assert_eq!(s.intern(&urls[3]), 1);
     }
 }

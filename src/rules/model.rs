@@ -543,6 +543,15 @@ impl Rules {
         })
     }
 
+    /// [`Rules::collection_of`] for a canonical URL given as text.
+    pub fn collection_of_str(&self, url: &str) -> Option<KindId> {
+        let (service, rest) = self.service_of_str(url)?;
+        let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+        self.kinds.iter().enumerate().find_map(|(i, k)| {
+            (k.service == service && k.collection.as_deref() == Some(path)).then_some(i as KindId)
+        })
+    }
+
     /// The kind whose JSON:API `type` is `t`.
     pub fn kind_by_jsonapi_type(&self, t: &str) -> Option<KindId> {
         self.kinds
