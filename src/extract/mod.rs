@@ -460,6 +460,20 @@ impl<'a> Walker<'a> {
             return;
         }
         for (k, v) in m {
+            // A number, boolean or null holds no link whatever its key, and a string under an
+            // ordinary key is one only when it is an absolute URL: most members need no
+            // pointer written.
+            let inert = match v {
+                Value::Number(_) | Value::Bool(_) | Value::Null => true,
+                Value::String(s) => {
+                    let special = k == "@id" || (k == "href" && mode == Mode::CjItem);
+                    !special && !plain::looks_absolute_http(s)
+                }
+                _ => false,
+            };
+            if inert {
+                continue;
+            }
             let mark = self.push_key(k);
             self.member(k, v, mode, depth + 1);
             self.pop(mark);
