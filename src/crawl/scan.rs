@@ -151,15 +151,22 @@ impl ScannedSnapshot {
                     let tx = tx.clone();
                     let (next, abort, bounds) = (&next, &abort, &bounds);
                     let file_path = file_path.as_path();
-                    scope.spawn(move || loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= ranges || abort.load(std::sync::atomic::Ordering::Relaxed) {
-                            break;
-                        }
-                        let chunk =
-                            read_chunk(file_path, fi as u16, bounds[i], bounds[i + 1], rules, stop);
-                        if tx.send((i, chunk)).is_err() {
-                            break;
+                    scope.spawn(move || {
+                        // One read buffer per thread, for all its ranges.
+                        let mut buf = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if i >= ranges || abort.load(std::sync::atomic::Ordering::Relaxed) {
+                                break;
+                            }
+                            let (start, end) = (bounds[i], bounds[i + 1]);
+                            let chunk = File::open(file_path).and_then(|f| {
+                                let lines = Lines::new(f, start, end, &mut buf)?;
+                                read_chunk(file_path, fi as u16, lines, rules, stop)
+                            });
+                            if tx.send((i, chunk)).is_err() {
+                                break;
+                            }
                         }
                     });
                 }
@@ -457,17 +464,83 @@ fn split_at_lines(file: &File, size: u64, parts: usize) -> std::io::Result<Vec<u
     Ok(bounds)
 }
 
+/// The lines of a byte range of a file, read in large blocks into one buffer and handed out
+/// in place (no copy per line).
+struct Lines<'b> {
+    file: File,
+    buf: &'b mut Vec<u8>,
+    /// `buf[done..filled]` is read and not handed out yet.
+    done: usize,
+    filled: usize,
+    /// Bytes of the range not read yet.
+    left: u64,
+    /// The range.
+    start: u64,
+    end: u64,
+}
+
+impl<'b> Lines<'b> {
+    const BLOCK: usize = 4 << 20;
+
+    fn new(mut file: File, start: u64, end: u64, buf: &'b mut Vec<u8>) -> std::io::Result<Self> {
+        file.seek(SeekFrom::Start(start))?;
+        if buf.len() < Self::BLOCK {
+            buf.resize(Self::BLOCK, 0);
+        }
+        Ok(Lines {
+            file,
+            buf,
+            done: 0,
+            filled: 0,
+            left: end - start,
+            start,
+            end,
+        })
+    }
+
+    /// The next line with its `\n` (the last one may have none); `None` at the range's end.
+    fn next_line(&mut self) -> std::io::Result<Option<&[u8]>> {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.done..self.filled]) {
+                let line = self.done..self.done + i + 1;
+                self.done = line.end;
+                return Ok(Some(&self.buf[line]));
+            }
+            if self.left == 0 {
+                // A last line without its newline.
+                let line = self.done..self.filled;
+                self.done = self.filled;
+                return Ok((!line.is_empty()).then(|| &self.buf[line]));
+            }
+            // Keep the partial line, and make room for a line longer than the buffer.
+            self.buf.copy_within(self.done..self.filled, 0);
+            self.filled -= self.done;
+            self.done = 0;
+            if self.filled == self.buf.len() {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            let room = (self.buf.len() - self.filled).min(self.left as usize);
+            let n = self
+                .file
+                .read(&mut self.buf[self.filled..self.filled + room])?;
+            if n == 0 {
+                // The file is shorter than it was when split: what is there is all there is.
+                self.left = 0;
+            }
+            self.filled += n;
+            self.left -= n as u64;
+        }
+    }
+}
+
 fn read_chunk(
     path: &Path,
     file: u16,
-    start: u64,
-    end: u64,
+    mut lines: Lines<'_>,
     rules: &Rules,
     stop: &Stop,
 ) -> std::io::Result<Chunk> {
-    let mut f = File::open(path)?;
-    f.seek(SeekFrom::Start(start))?;
-    let mut reader = BufReader::with_capacity(1 << 20, f.take(end - start));
+    let (start, end) = (lines.start, lines.end);
     let mut urls = Pending::default();
     let mut pointers = Interner::new();
     let mut chunk = Chunk {
@@ -483,14 +556,9 @@ fn read_chunk(
     let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
     let mut scratch = extract::Scratch::default();
     let mut out_of_scope: Vec<Link> = Vec::new();
-    let mut line = Vec::with_capacity(4096);
     let mut offset = start;
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 {
-            break;
-        }
+    while let Some(line) = lines.next_line()? {
+        let n = line.len();
         chunk.lines += 1;
         if chunk.lines == 256 {
             // Size the URL list for the whole chunk from its first lines, rather than grow
@@ -509,7 +577,7 @@ fn read_chunk(
         }
         let line_start = offset;
         offset += n as u64;
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -672,6 +740,45 @@ mod tests {
         }
         assert!(!rec("http://127.0.0.1:8081/null").unreadable);
         assert!(scan.recorded("http://127.0.0.1:8081/nope").is_none());
+    }
+
+    #[test]
+    fn lines_longer_than_the_read_block_and_a_last_line_without_newline_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.ndjson");
+        let big = "z".repeat(Lines::BLOCK + Lines::BLOCK / 2);
+        let text = format!(
+            "{}\n{}\n{}",
+            r#"{"url":"http://127.0.0.1:8081/c/1","status":200,"body":{"up":"http://127.0.0.1:8081/c/2"}}"#,
+            format_args!(
+                r#"{{"url":"http://127.0.0.1:8081/c/2","status":200,"body":{{"pad":"{big}","c":"http://127.0.0.1:8081/c/3"}}}}"#
+            ),
+            r#"{"url":"http://127.0.0.1:8081/c/3","status":404}"#,
+        );
+        std::fs::write(&path, &text).unwrap();
+        let mut buf = Vec::new();
+        let mut lines =
+            Lines::new(File::open(&path).unwrap(), 0, text.len() as u64, &mut buf).unwrap();
+        let mut got = Vec::new();
+        while let Some(l) = lines.next_line().unwrap() {
+            got.push(l.to_vec());
+        }
+        let want: Vec<Vec<u8>> = text
+            .split_inclusive('\n')
+            .map(|l| l.as_bytes().to_vec())
+            .collect();
+        assert_eq!(got, want);
+        let scan = ScannedSnapshot::open(&path, &rules(), &Stop::never())
+            .unwrap()
+            .unwrap();
+        let rec = |u: &str| scan.rec(scan.id(u).unwrap()).unwrap().clone();
+        assert_eq!(scan.links_of(&rec("http://127.0.0.1:8081/c/2")).0.len(), 1);
+        assert_eq!(rec("http://127.0.0.1:8081/c/3").outcome, Ok(404));
+        let body = format!(r#"{{"pad":"{big}","c":"http://127.0.0.1:8081/c/3"}}"#);
+        assert_eq!(
+            scan.recorded("http://127.0.0.1:8081/c/2").unwrap().body,
+            body.as_bytes()
+        );
     }
 
     #[test]
