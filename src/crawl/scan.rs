@@ -17,8 +17,8 @@ use crate::extract;
 use crate::intern::{Interner, Pending};
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
 use crate::source::snapshot::{
-    is_cut, parse_body, parse_line, parse_line_with_body, snapshot_files, SnapshotEntry,
-    NOT_JSON_BODY,
+    header_pairs, is_cut, parse_body, parse_line, parse_line_with_body, snapshot_files,
+    SnapshotEntry, NOT_JSON_BODY,
 };
 use crate::source::{Headers, Recorded};
 
@@ -464,6 +464,17 @@ fn split_at_lines(file: &File, size: u64, parts: usize) -> std::io::Result<Vec<u
     Ok(bounds)
 }
 
+/// Whether headers as written are `set` (lower-case names, in the same order).
+fn same_headers(set: &[(String, String)], written: &crate::json::Map<'_>) -> bool {
+    set.len() == written.len()
+        && set
+            .iter()
+            .zip(written.iter())
+            .all(|((name, value), (k, v))| {
+                name.eq_ignore_ascii_case(k) && v.as_str() == Some(value.as_str())
+            })
+}
+
 /// The lines of a byte range of a file, read in large blocks into one buffer and handed out
 /// in place (no copy per line).
 struct Lines<'b> {
@@ -556,6 +567,7 @@ fn read_chunk(
     let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
     let mut scratch = extract::Scratch::default();
     let mut out_of_scope: Vec<Link> = Vec::new();
+    let mut last_headers: Option<u32> = None;
     let mut offset = start;
     while let Some(line) = lines.next_line()? {
         let n = line.len();
@@ -592,24 +604,39 @@ fn read_chunk(
         }
         // One pass reads the line and its body; a line it cannot read goes through the
         // two-pass reading, which tells the error (or finds a body that is no JSON value).
-        let (parsed, body) = match parse_line_with_body(path, chunk.lines, text) {
-            Some((parsed, body)) => (parsed, body),
-            None => match parse_line(path, chunk.lines, text) {
-                Ok(p) => {
-                    let body = p.body.clone().and_then(|r| parse_body(&text[r]));
-                    (p, body)
+        let (mut parsed, body, written_headers) =
+            match parse_line_with_body(path, chunk.lines, text) {
+                Some(one) => (one.line, one.body, one.headers),
+                None => match parse_line(path, chunk.lines, text) {
+                    Ok(p) => {
+                        let body = p.body.clone().and_then(|r| parse_body(&text[r]));
+                        (p, body, None)
+                    }
+                    Err(e) => {
+                        chunk.error = Some((chunk.lines, e));
+                        break;
+                    }
+                },
+            };
+        // Lines mostly repeat the headers of the line before: compared as written, they
+        // need no strings made.
+        let headers = match (last_headers, &written_headers) {
+            (Some(id), Some(h)) if same_headers(&chunk.header_sets[id as usize], h) => id,
+            _ => {
+                if let Some(h) = &written_headers {
+                    parsed.headers = header_pairs(h);
                 }
-                Err(e) => {
-                    chunk.error = Some((chunk.lines, e));
-                    break;
-                }
-            },
+                let next = chunk.header_sets.len() as u32;
+                let id = *header_ids
+                    .entry(std::mem::take(&mut parsed.headers))
+                    .or_insert_with_key(|h| {
+                        chunk.header_sets.push(h.clone());
+                        next
+                    });
+                last_headers = written_headers.is_some().then_some(id);
+                id
+            }
         };
-        let next = chunk.header_sets.len() as u32;
-        let headers = *header_ids.entry(parsed.headers).or_insert_with_key(|h| {
-            chunk.header_sets.push(h.clone());
-            next
-        });
         // The two-pass reading found a body that is no JSON value.
         let unparsed = parsed.body.is_some() && body.is_none();
         let not_json = parsed.body_not_json && body.is_none() && !unparsed;
@@ -706,6 +733,13 @@ mod tests {
             r#"{"url":"http://127.0.0.1:8081/html","status":200,"body_not_json":true}"#,
             r#"{"url":"http://127.0.0.1:8081/null","status":200,"body":null}"#,
             r#"{"url":"http://127.0.0.1:8081/surrogate","status":200,"body":{"a":"\ud800","b":"http://127.0.0.1:8081/c/1"}}"#,
+            // Headers that differ from the line before, by a member, a value or only case.
+            r#"{"url":"http://127.0.0.1:8081/h1","status":200,"headers":{"Content-Type":"application/json","X-A":"1"},"body":{}}"#,
+            r#"{"url":"http://127.0.0.1:8081/h2","status":200,"headers":{"CONTENT-TYPE":"application/json"},"body":{}}"#,
+            r#"{"url":"http://127.0.0.1:8081/h3","status":200,"headers":{"content-type":"text/plain"},"body":{}}"#,
+            r#"{"url":"http://127.0.0.1:8081/h4","status":200,"headers":{"content-type":"text/plain"},"body":{}}"#,
+            r#"{"url":"http://127.0.0.1:8081/h5","status":200,"headers":{},"body":{}}"#,
+            r#"{"url":"http://127.0.0.1:8081/h6","status":200,"headers":{"Content-Type":"application/json"},"body":{}}"#,
         ];
         for l in lines {
             writeln!(f, "{l}").unwrap();
