@@ -1,8 +1,6 @@
 //! Link findings (broken and unresolved references, failed seeds), the summary counts, and the
 //! whole analysis pass.
 
-use std::collections::BTreeMap;
-
 use super::{
     finding_id, orphans, Analysis, Finding, FindingBody, FindingKind, LinkFinding, ServiceEdge,
     ServiceSummary, Summary,
@@ -21,34 +19,42 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
             findings.push(f);
         }
     }
-    // Every reference whose target did not answer 2xx.
-    let mut pairs: BTreeMap<(u16, u16), (u64, u64, u64)> = BTreeMap::new();
+    // Every reference whose target did not answer 2xx. Per edge only integers are read: a
+    // finding's strings are made for the few targets that failed (the 1M audit cloned a
+    // relation name per edge), and the service pairs are counted in a dense table.
+    let n = rules.services.len();
+    let mut pairs: Vec<(u64, u64, u64)> = vec![(0, 0, 0); n * n];
     let mut cross = 0u64;
     for e in &graph.edges {
-        let from = graph.node(e.source).service;
-        let to = graph.node(e.target).service;
+        let target = graph.node(e.target);
+        let failed = match &target.state {
+            NodeState::Done(o) => o.failure.as_deref(),
+            _ => None,
+        };
+        if let (Some(a), Some(b)) = (graph.node(e.source).service, target.service) {
+            let c = &mut pairs[usize::from(a) * n + usize::from(b)];
+            c.0 += 1;
+            match failed.map(|f| f.reason.is_broken()) {
+                Some(true) => c.1 += 1,
+                Some(false) => c.2 += 1,
+                None => {}
+            }
+            if a != b {
+                cross += 1;
+            }
+        }
+        if failed.is_none() {
+            continue;
+        }
         let relation = (e.relation != NO_RELATION).then_some(e.relation);
-        let f = link_finding(
+        if let Some(f) = link_finding(
             graph,
             e.target,
             Some(e.source),
             Some(graph.pointer(e.pointer)),
             relation.map(|l| rules.link(l).name.clone()),
             relation,
-        );
-        if let (Some(a), Some(b)) = (from, to) {
-            let c = pairs.entry((a, b)).or_default();
-            c.0 += 1;
-            match f.as_ref().map(|f| f.kind) {
-                Some(FindingKind::BrokenLink) => c.1 += 1,
-                Some(FindingKind::Unresolved) => c.2 += 1,
-                _ => {}
-            }
-            if a != b {
-                cross += 1;
-            }
-        }
-        if let Some(f) = f {
+        ) {
             findings.push(f);
         }
     }
@@ -113,11 +119,14 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
             failures: counts[i].1,
         })
         .collect();
+    // In (from, to) order, the pairs with at least one reference.
     let service_edges = pairs
         .into_iter()
-        .map(|((a, b), (r, br, u))| ServiceEdge {
-            from: rules.service(a).name.clone(),
-            to: rules.service(b).name.clone(),
+        .enumerate()
+        .filter(|(_, (r, _, _))| *r > 0)
+        .map(|(i, (r, br, u))| ServiceEdge {
+            from: rules.service((i / n) as u16).name.clone(),
+            to: rules.service((i % n) as u16).name.clone(),
             references: r,
             broken_link: br,
             unresolved: u,
