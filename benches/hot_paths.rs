@@ -1,6 +1,7 @@
 //! The per-resource hot paths through the public API: link extraction per format, URL
-//! canonicalization, graph interning. `cargo bench --bench hot_paths`; each bench is short
-//! (10 samples, ~1 s) so the whole file runs in about a minute on 2 cores.
+//! canonicalization (and its check without parsing), graph interning.
+//! `cargo bench --bench hot_paths`; each bench is short (10 samples, ~1 s) so the whole file
+//! runs in about a minute on 2 cores.
 
 mod common;
 
@@ -150,6 +151,28 @@ fn canonicalization(c: &mut Criterion) {
     g.bench_function("resolve_relative", |b| {
         b.iter(|| canon::resolve(&base, black_box("/customers/12345")))
     });
+    // The check without parsing, on every link and snapshot line: the common shapes, a
+    // query, a name host, and a relative href it turns away at once.
+    for (name, url) in [
+        (
+            "already_canonical_ip_port",
+            "http://127.0.0.1:18081/customers/12345",
+        ),
+        (
+            "already_canonical_query",
+            "http://127.0.0.1:18084/orders/page/12?size=100&sort=id",
+        ),
+        (
+            "already_canonical_name",
+            "https://api.example.com/shipments/1001/items/3",
+        ),
+        ("already_canonical_relative", "/customers/12345"),
+    ] {
+        g.throughput(Throughput::Bytes(url.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| canon::already_canonical(black_box(url)))
+        });
+    }
     g.finish();
 }
 

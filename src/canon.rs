@@ -72,10 +72,11 @@ pub fn resolve_among<'u>(
     if href.is_empty() {
         return None;
     }
-    if let Some(s) = already_canonical(href) {
+    let canonical = already_canonical(href).is_some();
+    if canonical {
         if let Some(u) = std::iter::once(base)
             .chain(origins)
-            .find_map(|o| join_on_origin(o, s))
+            .find_map(|o| join_on_origin(o, href))
         {
             return Some(u);
         }
@@ -84,8 +85,9 @@ pub fn resolve_among<'u>(
     if !matches!(u.scheme(), "http" | "https") {
         return None;
     }
-    // Most joined URLs are canonical already: no second copy then.
-    Some(if already_canonical(u.as_str()).is_some() {
+    // Most joined URLs are canonical already: no second copy then. An absolute canonical
+    // `href` joins to itself: it is not checked twice.
+    Some(if canonical || already_canonical(u.as_str()).is_some() {
         u
     } else {
         canonicalize(&u)
@@ -127,7 +129,8 @@ pub fn parse_absolute(s: &str) -> Option<Url> {
 /// literals other than a plain dotted quad, IDNs, percent-escapes in the path, userinfo,
 /// fragments, default ports, dot segments) takes the slow path.
 pub fn already_canonical(s: &str) -> Option<&str> {
-    // One pass over the bytes, no allocation: this runs on every link of every response.
+    // One pass over the bytes, no allocation: this runs on every link of every response and
+    // on every line of a snapshot. Each byte is looked at once (host, port, path, query).
     let b = s.as_bytes();
     let (rest, default_port): (&[u8], &[u8]) = if let Some(r) = b.strip_prefix(b"http://") {
         (r, b"80")
@@ -136,74 +139,117 @@ pub fn already_canonical(s: &str) -> Option<&str> {
     } else {
         return None;
     };
-    let slash = rest.iter().position(|&c| c == b'/')?;
-    let (authority, path_query) = rest.split_at(slash);
-    let (host, port) = match authority.iter().position(|&c| c == b':') {
-        Some(i) => (&authority[..i], Some(&authority[i + 1..])),
-        None => (authority, None),
-    };
-    if let Some(p) = port {
-        let ok = !p.is_empty()
-            && p.len() <= 5
-            && p.iter().all(u8::is_ascii_digit)
-            && p[0] != b'0'
-            && p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
-            && p != default_port;
-        if !ok {
-            return None;
-        }
-    }
     // Host: labels of [a-z0-9-], none empty (no leading, trailing or doubled dot), no IDN
     // (`xn--`) or hex (`0x`) label; when the last label is all digits the host reads as an
     // IPv4 address, and only a plain dotted quad is already canonical.
-    if host.is_empty() {
-        return None;
-    }
+    let mut i = 0;
     let mut labels = 0usize;
     let mut quad = true;
-    let mut last_digits = false;
-    for label in host.split(|&c| c == b'.') {
-        labels += 1;
-        if label.is_empty()
-            || !label
-                .iter()
-                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-            || label.starts_with(b"xn--")
-            || label.starts_with(b"0x")
-        {
-            return None;
+    let mut label_start = 0;
+    let mut digits = true;
+    let mut value = 0u32;
+    let end_of_host = loop {
+        let c = *rest.get(i)?;
+        match c {
+            b'a'..=b'z' | b'-' => digits = false,
+            b'0'..=b'9' => value = value.saturating_mul(10).saturating_add(u32::from(c - b'0')),
+            b'.' | b':' | b'/' => {
+                let label = &rest[label_start..i];
+                if label.is_empty() || label.starts_with(b"xn--") || label.starts_with(b"0x") {
+                    return None;
+                }
+                labels += 1;
+                quad = quad
+                    && digits
+                    && label.len() <= 3
+                    && (label.len() == 1 || label[0] != b'0')
+                    && value <= 255;
+                if c != b'.' {
+                    break c;
+                }
+                label_start = i + 1;
+                digits = true;
+                value = 0;
+            }
+            _ => return None,
         }
-        last_digits = label.iter().all(u8::is_ascii_digit);
-        quad = quad
-            && last_digits
-            && label.len() <= 3
-            && (label.len() == 1 || label[0] != b'0')
-            && label
-                .iter()
-                .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
-                <= 255;
-    }
-    if last_digits && !(quad && labels == 4) {
+        i += 1;
+    };
+    // `digits` is the last label's.
+    if digits && !(quad && labels == 4) {
         return None;
     }
-    let (path, query) = match path_query.iter().position(|&c| c == b'?') {
-        Some(i) => (&path_query[..i], Some(&path_query[i + 1..])),
-        None => (path_query, None),
-    };
-    if !path.iter().all(|&c| URL_CHAR[usize::from(c)])
-        || path
-            .split(|&c| c == b'/')
-            .any(|seg| seg == b"." || seg == b"..")
+    i += 1;
+    if end_of_host == b':' {
+        // Port: 1 to 65535, no leading zero, not the scheme's default; then the path.
+        let port_start = i;
+        let mut port = 0u32;
+        loop {
+            match *rest.get(i)? {
+                c @ b'0'..=b'9' if i - port_start < 5 => port = port * 10 + u32::from(c - b'0'),
+                b'/' => break,
+                _ => return None,
+            }
+            i += 1;
+        }
+        let p = &rest[port_start..i];
+        if p.is_empty() || p[0] == b'0' || port > 65535 || p == default_port {
+            return None;
+        }
+        i += 1;
+    }
+    // Path (after its first `/`): URL characters, no `.` or `..` segment; then the query.
+    let path = &rest[i..];
+    let mut j = 0;
+    while let Some(&c) = path.get(j) {
+        match PATH_CLASS[usize::from(c)] {
+            PLAIN => {}
+            // A segment of dots alone: it starts the path or follows a `/`, and ends it or
+            // the path.
+            DOT if j == 0 || path[j - 1] == b'/' => {
+                let after = |k: usize| matches!(path.get(k), None | Some(b'/' | b'?'));
+                if after(j + 1) || (path.get(j + 1) == Some(&b'.') && after(j + 2)) {
+                    return None;
+                }
+            }
+            DOT => {}
+            QUERY => break,
+            _ => return None,
+        }
+        j += 1;
+    }
+    if !path[j..]
+        .iter()
+        .all(|&c| PATH_CLASS[usize::from(c)] != OTHER)
     {
         return None;
     }
-    if let Some(q) = query {
-        if !q.iter().all(|&c| c == b'?' || URL_CHAR[usize::from(c)]) {
-            return None;
-        }
-    }
     Some(s)
 }
+
+/// How [`already_canonical`] reads a byte of a path or query: [`URL_CHAR`] bytes are
+/// `PLAIN` or `DOT`, `?` is `QUERY` (a query may hold more), anything else `OTHER`.
+const OTHER: u8 = 0;
+const PLAIN: u8 = 1;
+const DOT: u8 = 2;
+const QUERY: u8 = 3;
+const PATH_CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = if c == b'.' as usize {
+            DOT
+        } else if c == b'?' as usize {
+            QUERY
+        } else if URL_CHAR[c] {
+            PLAIN
+        } else {
+            OTHER
+        };
+        c += 1;
+    }
+    t
+};
 
 /// Bytes a canonical path or query holds as they are: unreserved characters, sub-delimiters,
 /// `/`, `:` and `@`.
@@ -286,6 +332,86 @@ fn hex(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check as it was before it became one pass (several passes over the bytes): the
+    /// one-pass [`already_canonical`] must answer exactly as it does.
+    fn reference(s: &str) -> Option<&str> {
+        let b = s.as_bytes();
+        let (rest, default_port): (&[u8], &[u8]) = if let Some(r) = b.strip_prefix(b"http://") {
+            (r, b"80")
+        } else if let Some(r) = b.strip_prefix(b"https://") {
+            (r, b"443")
+        } else {
+            return None;
+        };
+        let slash = rest.iter().position(|&c| c == b'/')?;
+        let (authority, path_query) = rest.split_at(slash);
+        let (host, port) = match authority.iter().position(|&c| c == b':') {
+            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
+            None => (authority, None),
+        };
+        if let Some(p) = port {
+            let ok = !p.is_empty()
+                && p.len() <= 5
+                && p.iter().all(u8::is_ascii_digit)
+                && p[0] != b'0'
+                && p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
+                && p != default_port;
+            if !ok {
+                return None;
+            }
+        }
+        // Host: labels of [a-z0-9-], none empty (no leading, trailing or doubled dot), no IDN
+        // (`xn--`) or hex (`0x`) label; when the last label is all digits the host reads as an
+        // IPv4 address, and only a plain dotted quad is already canonical.
+        if host.is_empty() {
+            return None;
+        }
+        let mut labels = 0usize;
+        let mut quad = true;
+        let mut last_digits = false;
+        for label in host.split(|&c| c == b'.') {
+            labels += 1;
+            if label.is_empty()
+                || !label
+                    .iter()
+                    .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                || label.starts_with(b"xn--")
+                || label.starts_with(b"0x")
+            {
+                return None;
+            }
+            last_digits = label.iter().all(u8::is_ascii_digit);
+            quad = quad
+                && last_digits
+                && label.len() <= 3
+                && (label.len() == 1 || label[0] != b'0')
+                && label
+                    .iter()
+                    .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
+                    <= 255;
+        }
+        if last_digits && !(quad && labels == 4) {
+            return None;
+        }
+        let (path, query) = match path_query.iter().position(|&c| c == b'?') {
+            Some(i) => (&path_query[..i], Some(&path_query[i + 1..])),
+            None => (path_query, None),
+        };
+        if !path.iter().all(|&c| URL_CHAR[usize::from(c)])
+            || path
+                .split(|&c| c == b'/')
+                .any(|seg| seg == b"." || seg == b"..")
+        {
+            return None;
+        }
+        if let Some(q) = query {
+            if !q.iter().all(|&c| c == b'?' || URL_CHAR[usize::from(c)]) {
+                return None;
+            }
+        }
+        Some(s)
+    }
 
     fn c(s: &str) -> String {
         parse_absolute(s).unwrap().to_string()
@@ -429,6 +555,95 @@ mod tests {
             }
         }
         assert!(fast > 200, "the fast path is taken ({fast})");
+    }
+
+    #[test]
+    fn the_one_pass_check_answers_as_the_reference() {
+        // Every string of up to 5 characters from an alphabet of the bytes the check tells
+        // apart, after each scheme: host, port, path, dot segment and query edges alike.
+        let alphabet = b"a0159.:/?-x%#A";
+        let mut strings = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            let mut longer = Vec::with_capacity(last.len() * alphabet.len());
+            for s in &last {
+                for &c in alphabet {
+                    let mut t = s.clone();
+                    t.push(char::from(c));
+                    longer.push(t);
+                }
+            }
+            strings.extend(longer.iter().cloned());
+            last = longer;
+        }
+        let mut fast = 0;
+        for scheme in ["http://", "https://", "http:/", "ftp://"] {
+            for s in &strings {
+                let url = format!("{scheme}{s}");
+                assert_eq!(already_canonical(&url), reference(&url), "{url}");
+                fast += usize::from(already_canonical(&url).is_some());
+            }
+        }
+        assert!(fast > 1_000, "{fast}");
+        // Longer pieces: quads, ports at the bounds, IDN and hex labels, dot segments.
+        let hosts = [
+            "h",
+            "1.2.3.4",
+            "01.2.3.4",
+            "1.2.3.256",
+            "255.255.255.255",
+            "1.2.3",
+            "1.2.3.4.5",
+            "a.1",
+            "1.a",
+            "xn--a.b",
+            "a.xn--b",
+            "0x1.2.3.4",
+            "a.0x",
+            "ab-c.d-e",
+            "-a",
+            "a.",
+            ".a",
+            "a..b",
+            "4294967296",
+            "1.2.3.0004",
+            "00.1.2.3",
+        ];
+        let ports = [
+            "", ":", ":0", ":1", ":80", ":443", ":8080", ":65535", ":65536", ":99999", ":123456",
+            ":080", ":8a", ":-1",
+        ];
+        let paths = [
+            "", "/", "/.", "/..", "/...", "/.a", "/a.", "/a/.", "/a/..", "/a/./b", "/./", "/../",
+            "/a/...", "/..a", "//", "/a%41", "/~a_b", "/a@b:c", "/a b", "/ä", "/a#f",
+        ];
+        let queries = [
+            "", "?", "?.", "?/./", "?a=%41", "?a?b", "?a#b", "?a b", "?é", "?x=/..",
+        ];
+        for scheme in ["http://", "https://"] {
+            for h in hosts {
+                for p in ports {
+                    for path in paths {
+                        for q in queries {
+                            let url = format!("{scheme}{h}{p}{path}{q}");
+                            assert_eq!(already_canonical(&url), reference(&url), "{url}");
+                        }
+                    }
+                }
+            }
+        }
+        // What the fast answer says is what the parser says.
+        for h in hosts {
+            for p in ports {
+                for path in paths {
+                    let url = format!("http://{h}{p}{path}?q=1");
+                    if let Some(f) = already_canonical(&url) {
+                        let slow = parse_absolute(&url).map(String::from);
+                        assert_eq!(slow.as_deref(), Some(f), "{url}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -287,7 +287,7 @@ impl Graph {
     pub fn finish(&mut self) {
         self.drop_absent();
         for edges in [&mut self.edges, &mut self.out_of_scope] {
-            edges.sort_unstable();
+            sort_edges(edges);
             edges.dedup_by(|next, kept| {
                 let same = next.source == kept.source
                     && next.pointer == kept.pointer
@@ -322,6 +322,130 @@ impl Graph {
             }
         }
         counts
+    }
+}
+
+/// Sorts `edges` as `sort_unstable` would, by radix on the source: edges are bucketed in place
+/// by the high bits of their source, each bucket (small enough to stay in cache) by the low
+/// bits, and then each source's few edges are sorted. Equal edges are identical, so the order
+/// is the same. On the 1M audit a comparison sort of 2.6 M edges was a third of the replay's
+/// instructions; a one-level bucketing by source was linear but slower still, every swap a
+/// cache miss.
+fn sort_edges(edges: &mut [Edge]) {
+    let nodes = edges
+        .iter()
+        .map(|e| e.source as usize + 1)
+        .max()
+        .unwrap_or(0);
+    // Small lists, or few edges over many sources: counting would cost more than it saves.
+    if edges.len() < 64 || edges.len() < nodes / 4 {
+        edges.sort_unstable();
+        return;
+    }
+    // At most 2^LOW_BITS buckets per level: their write cursors stay in cache.
+    const LOW_BITS: u32 = 10;
+    let bits = usize::BITS - (nodes - 1).leading_zeros();
+    let shift = bits.saturating_sub(LOW_BITS);
+    let (mut start, mut next) = (Vec::new(), Vec::new());
+    let high = (nodes - 1) >> shift;
+    bucket_by(
+        edges,
+        high + 1,
+        |e| (e.source >> shift) as usize,
+        &mut start,
+        &mut next,
+    );
+    if shift == 0 {
+        sort_buckets(edges, &start);
+        return;
+    }
+    // The buckets' own sorts are independent: the upper half of the edges is sorted on a second
+    // thread when there are enough of them to pay for it.
+    let split = if edges.len() >= PARALLEL_EDGES {
+        start.partition_point(|&s| (s as usize) < edges.len() / 2)
+    } else {
+        start.len() - 1
+    };
+    let (low_edges, high_edges) = edges.split_at_mut(start[split] as usize);
+    let (low, high) = (&start[..=split], &start[split..]);
+    std::thread::scope(|scope| {
+        if high.len() > 1 {
+            scope.spawn(|| sort_parts(high_edges, high, shift, high[0]));
+        }
+        sort_parts(low_edges, low, shift, 0);
+    });
+}
+
+/// Edges from which [`sort_edges`] uses a second thread.
+const PARALLEL_EDGES: usize = 1 << 16;
+
+/// Sorts each part `bounds[i]..bounds[i + 1]` (offsets from `base`, the start of `edges`) of
+/// edges sharing the high bits of their source: bucketed by the low `shift` bits, then each
+/// source's edges sorted.
+fn sort_parts(edges: &mut [Edge], bounds: &[u32], shift: u32, base: u32) {
+    let (mut start, mut next) = (Vec::new(), Vec::new());
+    let mask = (1u32 << shift) - 1;
+    for w in bounds.windows(2) {
+        let part = &mut edges[(w[0] - base) as usize..(w[1] - base) as usize];
+        if part.len() < 64 {
+            part.sort_unstable();
+            continue;
+        }
+        bucket_by(
+            part,
+            1 << shift,
+            |e| (e.source & mask) as usize,
+            &mut start,
+            &mut next,
+        );
+        sort_buckets(part, &start);
+    }
+}
+
+/// Reorders `edges` in place so that bucket `b` of `key` (below `buckets`) holds its edges at
+/// `start[b]..start[b + 1]` (an American flag sort: one count, then one pass of swaps).
+fn bucket_by(
+    edges: &mut [Edge],
+    buckets: usize,
+    key: impl Fn(&Edge) -> usize,
+    start: &mut Vec<u32>,
+    next: &mut Vec<u32>,
+) {
+    start.clear();
+    start.resize(buckets + 1, 0);
+    for e in edges.iter() {
+        start[key(e) + 1] += 1;
+    }
+    for b in 0..buckets {
+        start[b + 1] += start[b];
+    }
+    next.clear();
+    next.extend_from_slice(start);
+    for b in 0..buckets {
+        let end = start[b + 1];
+        while next[b] < end {
+            let i = next[b] as usize;
+            let home = key(&edges[i]);
+            if home == b {
+                next[b] += 1;
+            } else {
+                // Put edge `i` in its bucket, and look again at what it displaced.
+                let j = next[home] as usize;
+                next[home] += 1;
+                edges.swap(i, j);
+            }
+        }
+    }
+}
+
+/// Sorts each bucket `start[b]..start[b + 1]` of `edges` (all of one source).
+fn sort_buckets(edges: &mut [Edge], start: &[u32]) {
+    for w in start.windows(2) {
+        let bucket = &mut edges[w[0] as usize..w[1] as usize];
+        // A response's links often come in order already.
+        if bucket.len() > 1 && !bucket.is_sorted() {
+            bucket.sort();
+        }
     }
 }
 
@@ -361,5 +485,45 @@ mod tests {
         g.finish();
         assert_eq!(g.edges.len(), 1);
         assert_eq!(g.edges[0].relation, 4);
+    }
+
+    #[test]
+    fn the_bucket_sort_of_edges_agrees_with_a_comparison_sort() {
+        // Deterministic pseudo-random edges, many per source, duplicates included.
+        let mut n: u64 = 0x2545f4914f6cdd1d;
+        let mut next = |m: u64| {
+            n ^= n << 13;
+            n ^= n >> 7;
+            n ^= n << 17;
+            (n % m) as u32
+        };
+        for (count, nodes) in [
+            (0, 0),
+            (10, 5),
+            (63, 2),
+            (64, 2),
+            (1000, 50),
+            (5000, 1000),
+            (5000, 1024),
+            (5000, 1025),
+            (20000, 3000),
+            (40000, 5000),
+            // Past `PARALLEL_EDGES`: the upper half is sorted on a second thread.
+            (PARALLEL_EDGES * 2, 30_000),
+        ] {
+            let edges: Vec<Edge> = (0..count)
+                .map(|_| Edge {
+                    source: next(nodes as u64),
+                    pointer: next(4),
+                    target: next(nodes as u64),
+                    relation: [NO_RELATION, 0, 1][next(3) as usize],
+                })
+                .collect();
+            let mut expected = edges.clone();
+            expected.sort_unstable();
+            let mut sorted = edges;
+            sort_edges(&mut sorted);
+            assert_eq!(sorted, expected, "{count} edges over {nodes} nodes");
+        }
     }
 }

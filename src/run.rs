@@ -316,12 +316,21 @@ pub fn finish_with(
         }
     }
     tracing::debug!("planned and explained in {:?}", started.elapsed());
-    write_reports(&opts.reports, &report)?;
+    // The rendering for stdout reads only the report: made on a second thread while the
+    // report files are rendered and written.
+    let stdout = std::thread::scope(|scope| {
+        let stdout = scope.spawn(|| report::render(&report, opts.format));
+        let written = write_reports(&opts.reports, &report);
+        let stdout = stdout
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        written.map(|()| stdout)
+    })?;
     tracing::debug!("reports written in {:?}", started.elapsed());
     let verdict = gate::judge(&report, &prepared.gate);
     Ok(RunOutput {
         exit_code: verdict.exit_code,
-        stdout: report::render(&report, opts.format),
+        stdout,
         report,
     })
 }

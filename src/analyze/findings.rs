@@ -1,8 +1,6 @@
 //! Link findings (broken and unresolved references, failed seeds), the summary counts, and the
 //! whole analysis pass.
 
-use std::collections::BTreeMap;
-
 use super::{
     finding_id, orphans, Analysis, Finding, FindingBody, FindingKind, LinkFinding, ServiceEdge,
     ServiceSummary, Summary,
@@ -12,47 +10,29 @@ use crate::rules::Rules;
 
 /// Analyzes a finished crawl graph.
 pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
-    let mut findings = Vec::new();
-    let mut warnings = Vec::new();
-
-    // Seeds that did not answer 2xx.
-    for &seed in &graph.seeds {
-        if let Some(f) = link_finding(graph, seed, None, None, None, None) {
-            findings.push(f);
-        }
-    }
-    // Every reference whose target did not answer 2xx.
-    let mut pairs: BTreeMap<(u16, u16), (u64, u64, u64)> = BTreeMap::new();
-    let mut cross = 0u64;
-    for e in &graph.edges {
-        let from = graph.node(e.source).service;
-        let to = graph.node(e.target).service;
-        let relation = (e.relation != NO_RELATION).then_some(e.relation);
-        let f = link_finding(
-            graph,
-            e.target,
-            Some(e.source),
-            Some(graph.pointer(e.pointer)),
-            relation.map(|l| rules.link(l).name.clone()),
-            relation,
-        );
-        if let (Some(a), Some(b)) = (from, to) {
-            let c = pairs.entry((a, b)).or_default();
-            c.0 += 1;
-            match f.as_ref().map(|f| f.kind) {
-                Some(FindingKind::BrokenLink) => c.1 += 1,
-                Some(FindingKind::Unresolved) => c.2 += 1,
-                _ => {}
-            }
-            if a != b {
-                cross += 1;
-            }
-        }
-        if let Some(f) = f {
-            findings.push(f);
-        }
-    }
-    orphans::find(graph, rules, &mut findings, &mut warnings);
+    // Orphans read only the graph: on a large one they are found on a second thread while the
+    // references are read here. Their findings come after the references' and their warnings
+    // first, as when one thread did both.
+    let orphans = || {
+        let (mut findings, mut warnings) = (Vec::new(), Vec::new());
+        orphans::find(graph, rules, &mut findings, &mut warnings);
+        (findings, warnings)
+    };
+    let ((mut findings, pairs, cross), (orphan_findings, mut warnings)) =
+        if graph.edges.len() >= PARALLEL_EDGES {
+            std::thread::scope(|scope| {
+                let found = scope.spawn(orphans);
+                let links = link_findings(graph, rules);
+                let found = found
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (links, found)
+            })
+        } else {
+            (link_findings(graph, rules), orphans())
+        };
+    findings.extend(orphan_findings);
+    let n = rules.services.len();
 
     if graph.cut_services.iter().any(|&c| c) {
         let names: Vec<&str> = rules
@@ -113,11 +93,14 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
             failures: counts[i].1,
         })
         .collect();
+    // In (from, to) order, the pairs with at least one reference.
     let service_edges = pairs
         .into_iter()
-        .map(|((a, b), (r, br, u))| ServiceEdge {
-            from: rules.service(a).name.clone(),
-            to: rules.service(b).name.clone(),
+        .enumerate()
+        .filter(|(_, (r, _, _))| *r > 0)
+        .map(|(i, (r, br, u))| ServiceEdge {
+            from: rules.service((i / n) as u16).name.clone(),
+            to: rules.service((i % n) as u16).name.clone(),
             references: r,
             broken_link: br,
             unresolved: u,
@@ -131,6 +114,61 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
         complete: graph.complete,
         service_edges,
     }
+}
+
+/// References from which [`analyze`] finds orphans on a second thread.
+const PARALLEL_EDGES: usize = 1 << 16;
+
+/// Failed seeds and references, the reference counts per (from, to) service pair (a dense
+/// services x services table), and the number of cross-service references.
+fn link_findings(graph: &Graph, rules: &Rules) -> (Vec<Finding>, Vec<(u64, u64, u64)>, u64) {
+    let mut findings = Vec::new();
+    // Seeds that did not answer 2xx.
+    for &seed in &graph.seeds {
+        if let Some(f) = link_finding(graph, seed, None, None, None, None) {
+            findings.push(f);
+        }
+    }
+    // Every reference whose target did not answer 2xx. Per edge only integers are read: a
+    // finding's strings are made for the few targets that failed (the 1M audit cloned a
+    // relation name per edge), and the service pairs are counted in a dense table.
+    let n = rules.services.len();
+    let mut pairs: Vec<(u64, u64, u64)> = vec![(0, 0, 0); n * n];
+    let mut cross = 0u64;
+    for e in &graph.edges {
+        let target = graph.node(e.target);
+        let failed = match &target.state {
+            NodeState::Done(o) => o.failure.as_deref(),
+            _ => None,
+        };
+        if let (Some(a), Some(b)) = (graph.node(e.source).service, target.service) {
+            let c = &mut pairs[usize::from(a) * n + usize::from(b)];
+            c.0 += 1;
+            match failed.map(|f| f.reason.is_broken()) {
+                Some(true) => c.1 += 1,
+                Some(false) => c.2 += 1,
+                None => {}
+            }
+            if a != b {
+                cross += 1;
+            }
+        }
+        if failed.is_none() {
+            continue;
+        }
+        let relation = (e.relation != NO_RELATION).then_some(e.relation);
+        if let Some(f) = link_finding(
+            graph,
+            e.target,
+            Some(e.source),
+            Some(graph.pointer(e.pointer)),
+            relation.map(|l| rules.link(l).name.clone()),
+            relation,
+        ) {
+            findings.push(f);
+        }
+    }
+    (findings, pairs, cross)
 }
 
 /// The finding for a reference to `target` (or for a seed when `source` is `None`), if the

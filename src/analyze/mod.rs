@@ -140,7 +140,13 @@ pub fn finding_id(
         }
     }
     let digest = h.finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(16);
+    for &b in &digest[..8] {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    id
 }
 
 /// Counts of the report's `summary` (serialized as is: the field order is the schema's).
@@ -191,4 +197,40 @@ pub struct ServiceEdge {
     pub references: u64,
     pub broken_link: u64,
     pub unresolved: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_ids_are_sixteen_lower_hex_digits_of_the_hash() {
+        let parts = [
+            (
+                FindingKind::BrokenLink,
+                Some("http://h/a"),
+                Some("/x"),
+                Some("http://h/b"),
+            ),
+            (FindingKind::Orphan, Some("http://h/c"), None, None),
+            (FindingKind::Unresolved, None, None, Some("http://h/")),
+        ];
+        for (kind, subject, pointer, target) in parts {
+            let mut h = Sha256::new();
+            h.update(kind.as_str());
+            for part in [subject, pointer, target] {
+                h.update([0x1f]);
+                h.update(part.map_or(&[0u8][..], str::as_bytes));
+            }
+            let expected: String = h.finalize()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(finding_id(kind, subject, pointer, target), expected);
+        }
+        assert_eq!(
+            finding_id(FindingKind::Orphan, Some("http://h/c"), None, None).len(),
+            16
+        );
+    }
 }

@@ -106,9 +106,14 @@ pub(super) fn find(
             continue;
         }
         // Which resources some required link reaches.
+        let mut required = vec![false; rules.links.len()];
+        for &l in &kind.must_be_referenced_by {
+            required[usize::from(l)] = true;
+        }
         let mut referenced = vec![false; graph.nodes.len()];
         for e in &graph.edges {
-            if kind.must_be_referenced_by.contains(&e.relation) {
+            // `NO_RELATION` is past the end: no rule requires it.
+            if required.get(usize::from(e.relation)) == Some(&true) {
                 referenced[e.target as usize] = true;
             }
         }
