@@ -267,6 +267,13 @@ impl Pending {
         self.tags.reserve(strings);
     }
 
+    /// Forgets every string, keeping the room.
+    pub fn clear(&mut self) {
+        self.arena.clear();
+        self.ends.clear();
+        self.tags.clear();
+    }
+
     /// The string at `index`.
     pub fn get(&self, index: usize) -> &str {
         let start = if index == 0 {
