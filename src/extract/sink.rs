@@ -162,9 +162,14 @@ impl Sink {
     /// Hands out every link in the order first found, with its scope: inside a declared
     /// service or outside every one.
     pub(super) fn each(&self, rules: &Rules, mut out: impl FnMut(LinkRef<'_>)) {
+        self.each_from(rules, |_, l| out(l));
+    }
+
+    /// [`Sink::each`], with each link's source id.
+    fn each_from(&self, rules: &Rules, mut out: impl FnMut(u32, LinkRef<'_>)) {
         for e in &self.entries {
             let target = self.text(e.target);
-            out(LinkRef {
+            out(e.source, LinkRef {
                 source: self.source(e.source),
                 pointer: self.text(e.pointer),
                 target,
@@ -177,9 +182,13 @@ impl Sink {
     /// Splits the links by scope: inside a declared service, or outside every one.
     pub(super) fn finish(self, rules: &Rules) -> Extracted {
         let mut out = Extracted::default();
-        self.each(rules, |l| {
+        // Each source parsed once, however many links it has.
+        let sources: Vec<Url> = (0..self.source_ends.len() as u32)
+            .map(|id| Url::parse(self.source(id)).expect("a source is a canonical URL"))
+            .collect();
+        self.each_from(rules, |source, l| {
             let link = FoundLink {
-                source: Url::parse(l.source).expect("a source is a canonical URL"),
+                source: sources[source as usize].clone(),
                 pointer: l.pointer.to_string(),
                 target: l.target.to_string(),
                 relation: l.relation,
