@@ -246,6 +246,15 @@ impl<'a> Parser<'a> {
         let b = self.bytes();
         let start = self.pos + 1;
         let mut i = start;
+        // Eight bytes at a time while none of them is a quote, a backslash or a control
+        // character (most strings end within a few words).
+        while let Some(word) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            if special_byte(w) {
+                break;
+            }
+            i += 8;
+        }
         loop {
             match *b.get(i)? {
                 b'"' => {
@@ -316,6 +325,16 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+/// Whether any byte of `w` is a quote, a backslash or below 0x20 (may say so of a byte that
+/// is not, never misses one: the caller then looks byte by byte).
+fn special_byte(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_0x20 = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    zero_in(w ^ (ONES * u64::from(b'"'))) | zero_in(w ^ (ONES * u64::from(b'\\'))) | below_0x20 != 0
 }
 
 /// Four hex digits.
@@ -727,6 +746,33 @@ mod tests {
         }
         // Both kinds were seen.
         assert!((2_000..18_000).contains(&mangled_read), "{mangled_read}");
+    }
+
+    #[test]
+    fn a_word_is_special_exactly_when_a_byte_is() {
+        let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+        let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+        for round in 0..200_000 {
+            let mut bytes = [0u8; 8];
+            for b in &mut bytes {
+                // Mostly ordinary bytes, now and then one from the edges.
+                *b = match g.next(4) {
+                    0 => [0, 0x1f, 0x20, b'"', b'\\', 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff][g.next(11)],
+                    _ => g.next(256) as u8,
+                };
+            }
+            if round % 2 == 0 {
+                // A word with at most one special byte, anywhere.
+                for b in &mut bytes {
+                    if special(*b) {
+                        *b = b'a';
+                    }
+                }
+                bytes[g.next(8)] = [0, 0x1f, b'"', b'\\', b'a'][g.next(5)];
+            }
+            let w = u64::from_le_bytes(bytes);
+            assert_eq!(special_byte(w), bytes.iter().any(|&c| special(c)), "{bytes:?}");
+        }
     }
 
     #[test]
