@@ -757,7 +757,9 @@ mod tests {
             for b in &mut bytes {
                 // Mostly ordinary bytes, now and then one from the edges.
                 *b = match g.next(4) {
-                    0 => [0, 0x1f, 0x20, b'"', b'\\', 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff][g.next(11)],
+                    0 => [
+                        0, 0x1f, 0x20, b'"', b'\\', 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff,
+                    ][g.next(11)],
                     _ => g.next(256) as u8,
                 };
             }
@@ -771,7 +773,11 @@ mod tests {
                 bytes[g.next(8)] = [0, 0x1f, b'"', b'\\', b'a'][g.next(5)];
             }
             let w = u64::from_le_bytes(bytes);
-            assert_eq!(special_byte(w), bytes.iter().any(|&c| special(c)), "{bytes:?}");
+            assert_eq!(
+                special_byte(w),
+                bytes.iter().any(|&c| special(c)),
+                "{bytes:?}"
+            );
         }
     }
 

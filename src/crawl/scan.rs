@@ -687,7 +687,12 @@ fn read_chunk(
                 let source = match last {
                     Some((u, id)) if std::ptr::eq(u, l.source) => id,
                     _ => {
-                        let id = urls.push(l.source);
+                        // Mostly the fetched URL itself, listed already.
+                        let id = if l.source == url {
+                            id
+                        } else {
+                            urls.push(l.source)
+                        };
                         last = Some((l.source, id));
                         id
                     }

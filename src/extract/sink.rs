@@ -169,13 +169,16 @@ impl Sink {
     fn each_from(&self, rules: &Rules, mut out: impl FnMut(u32, LinkRef<'_>)) {
         for e in &self.entries {
             let target = self.text(e.target);
-            out(e.source, LinkRef {
-                source: self.source(e.source),
-                pointer: self.text(e.pointer),
-                target,
-                relation: e.relation,
-                in_scope: rules.service_of_str(target).is_some(),
-            });
+            out(
+                e.source,
+                LinkRef {
+                    source: self.source(e.source),
+                    pointer: self.text(e.pointer),
+                    target,
+                    relation: e.relation,
+                    in_scope: rules.service_of_str(target).is_some(),
+                },
+            );
         }
     }
 
