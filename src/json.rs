@@ -463,7 +463,12 @@ impl<'a> Map<'a> {
             return self
                 .members
                 .iter()
-                .find(|(k, _)| k.len() == key.len() && **k == *key)
+                .find(|(k, _)| {
+                    // Length and first byte tell most keys apart without a call to memcmp.
+                    k.len() == key.len()
+                        && k.as_bytes().first() == key.as_bytes().first()
+                        && **k == *key
+                })
                 .map(|(_, v)| v);
         }
         self.members

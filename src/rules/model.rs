@@ -360,7 +360,7 @@ fn unescape_token(raw: &str) -> Option<String> {
 
 /// Escapes one reference token for a JSON pointer (`~` → `~0`, `/` → `~1`).
 pub fn escape_token(t: &str) -> std::borrow::Cow<'_, str> {
-    if t.contains(['~', '/']) {
+    if t.bytes().any(|b| b == b'~' || b == b'/') {
         std::borrow::Cow::Owned(t.replace('~', "~0").replace('/', "~1"))
     } else {
         std::borrow::Cow::Borrowed(t)
@@ -472,13 +472,12 @@ impl Rules {
     pub fn service_of_str<'u>(&self, url: &'u str) -> Option<(ServiceId, &'u str)> {
         let mut best: Option<(usize, ServiceId, &str)> = None;
         for (i, s) in self.services.iter().enumerate() {
-            let origin = &s.base_url[..url::Position::BeforePath];
-            let Some(rest) = url.strip_prefix(origin) else {
-                continue;
-            };
-            let base_path = s.base_url.path();
-            if rest.starts_with(base_path) && best.is_none_or(|(l, _, _)| base_path.len() > l) {
-                best = Some((base_path.len(), i as ServiceId, rest));
+            // A base URL is origin and path (no query, no fragment): the URL must start with
+            // it whole, and what follows the origin is the path and query.
+            let base = s.base_url.as_str();
+            let base_path = s.base_url.path().len();
+            if url.starts_with(base) && best.is_none_or(|(l, _, _)| base_path > l) {
+                best = Some((base_path, i as ServiceId, &url[base.len() - base_path..]));
             }
         }
         best.map(|(_, i, rest)| (i, rest))
