@@ -150,13 +150,15 @@ impl ScannedSnapshot {
             let file = File::open(file_path).map_err(io)?;
             let size = file.metadata().map_err(io)?.len();
             // Many more ranges than cores, taken by whichever thread is free: ranges of
-            // orders (many links) cost more than ranges of customers. The calling thread merges
-            // them in file order as they come, while the others read on.
+            // orders (many links) cost more than ranges of customers, and the last ranges
+            // finish close together (32 per core: the 1M scan took 0.96-0.98 s against
+            // 1.01-1.06 s with 16). The calling thread merges them in file order as they come,
+            // while the others read on.
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let parts = if size < 1 << 20 {
                 1
             } else {
-                (cores * 16).min(256)
+                (cores * 32).min(256)
             };
             let bounds = split_at_lines(&file, size, parts).map_err(io)?;
             let ranges = bounds.len() - 1;
