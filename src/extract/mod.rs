@@ -282,7 +282,10 @@ impl<'a> Walker<'a> {
         frames.clear();
         scratch.clear();
         sink.clear();
-        let source = sink.intern(base);
+        let source = match parsed {
+            Some(u) => sink.intern_url(u.clone()),
+            None => sink.intern(base),
+        };
         frames.push(Frame {
             source,
             kind: rules.kind_id_of_str(base),
@@ -389,7 +392,7 @@ impl<'a> Walker<'a> {
         self.ptr.truncate(mark);
 
         let kind = self.rules.kind_id_of(&url);
-        let source = self.sink.intern(url.as_str());
+        let source = self.sink.intern_url(url);
         self.frames.push(Frame {
             source,
             kind,

@@ -60,7 +60,7 @@ pub(super) fn apply(w: &mut Walker<'_>, v: &Value<'_>, frame: usize) {
     if !has_pointer_rules {
         return;
     }
-    let source = Url::parse(w.sink.source(w.frames[frame].source)).expect("a canonical URL");
+    let source = w.sink.source_url(w.frames[frame].source).into_owned();
     let mut path = String::new();
     for (id, rule) in rules.links_of(kind) {
         let Selector::Pointer(p) = &rule.selector else {

@@ -32,6 +32,8 @@ pub(super) struct Sink {
     source_ends: Vec<u32>,
     /// Source ids by URL, once there are too many sources to compare one by one.
     source_ids: FxHashMap<String, u32>,
+    /// Each source's `Url` when it was at hand (for [`Sink::finish`], which hands out `Url`s).
+    source_urls: Vec<Option<Url>>,
     entries: Vec<Entry>,
     text: String,
     /// Hash of (source, pointer, target) → first entry of its chain.
@@ -56,9 +58,21 @@ impl Sink {
         self.source_text.clear();
         self.source_ends.clear();
         self.source_ids.clear();
+        self.source_urls.clear();
         self.entries.clear();
         self.text.clear();
         self.heads.clear();
+    }
+
+    /// [`Sink::intern`] for a parsed URL, kept for [`Sink::finish`].
+    pub(super) fn intern_url(&mut self, url: Url) -> u32 {
+        let id = self.intern(url.as_str());
+        if let Some(slot) = self.source_urls.get_mut(id as usize) {
+            if slot.is_none() {
+                *slot = Some(url);
+            }
+        }
+        id
     }
 
     /// The id of a source URL, canonical (the same URL always gets the same id).
@@ -75,6 +89,7 @@ impl Sink {
         let id = u32::try_from(n).unwrap_or(NONE - 1);
         self.source_text.push_str(url);
         self.source_ends.push(self.source_text.len() as u32);
+        self.source_urls.push(None);
         if n == FEW {
             // From now on by hash: a list page can hold hundreds of representations.
             for id in 0..=n as u32 {
@@ -84,6 +99,16 @@ impl Sink {
             self.source_ids.insert(url.to_string(), id);
         }
         id
+    }
+
+    /// A source as a `Url`: kept if it was at hand, else parsed.
+    pub(super) fn source_url(&self, id: u32) -> std::borrow::Cow<'_, Url> {
+        match &self.source_urls[id as usize] {
+            Some(u) => std::borrow::Cow::Borrowed(u),
+            None => std::borrow::Cow::Owned(
+                Url::parse(self.source(id)).expect("a source is a canonical URL"),
+            ),
+        }
     }
 
     pub(super) fn source(&self, id: u32) -> &str {
@@ -185,9 +210,9 @@ impl Sink {
     /// Splits the links by scope: inside a declared service, or outside every one.
     pub(super) fn finish(self, rules: &Rules) -> Extracted {
         let mut out = Extracted::default();
-        // Each source parsed once, however many links it has.
+        // Each source parsed once (if it was not at hand), however many links it has.
         let sources: Vec<Url> = (0..self.source_ends.len() as u32)
-            .map(|id| Url::parse(self.source(id)).expect("a source is a canonical URL"))
+            .map(|id| self.source_url(id).into_owned())
             .collect();
         self.each_from(rules, |source, l| {
             let link = FoundLink {
