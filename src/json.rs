@@ -441,7 +441,7 @@ impl fmt::Display for Value<'_> {
 
 impl<'a> Map<'a> {
     /// Members given in document order: sorted by key, a repeated key keeping its last value.
-    pub(crate) fn from_members(mut members: Vec<(Cow<'a, str>, Value<'a>)>) -> Map<'a> {
+    fn from_members(mut members: Vec<(Cow<'a, str>, Value<'a>)>) -> Map<'a> {
         if !members.is_sorted_by(|a, b| a.0 < b.0) {
             // Stable: of equal keys, the one written last stays last.
             members.sort_by(|a, b| a.0.cmp(&b.0));
