@@ -30,18 +30,18 @@ pub fn replay(
     st.g.edges.reserve_exact(links);
     st.g.out_of_scope.reserve_exact(out_of_scope);
     st.seed();
-    let mut r = Replay {
-        told: st.g.len(),
-        st,
-        pointer_of: vec![NONE; scan.pointer_count()],
-        scan: scan.clone(),
-    };
     let fetcher = Fetcher {
-        source: Arc::new(ScanSource { scan }),
+        source: Arc::new(ScanSource { scan: scan.clone() }),
         rules: rules.clone(),
         policy: opts.retry,
         pacers: Arc::new(rules.services.iter().map(|_| None).collect()),
         observer,
+    };
+    let mut r = Replay {
+        told: st.g.len(),
+        st,
+        pointer_of: vec![NONE; scan.pointer_count()],
+        scan: &scan,
     };
 
     let mut next_service = 0usize;
@@ -68,18 +68,18 @@ pub fn replay(
 /// (a mutex, the clock, an estimate); it is drawn at 10 Hz at most anyway.
 const DISCOVERED_EVERY: u64 = 256;
 
-struct Replay {
+struct Replay<'s> {
     st: State,
-    scan: Arc<ScannedSnapshot>,
+    scan: &'s ScannedSnapshot,
     /// Scan pointer id → graph pointer id.
     pointer_of: Vec<u32>,
     /// The URL count observers were last told.
     told: usize,
 }
 
-impl Replay {
+impl Replay<'_> {
     fn fetch(&mut self, id: NodeId, fetcher: &Fetcher<ScanSource>) {
-        let scan = self.scan.clone();
+        let scan = self.scan;
         // Node ids are scan URL ids (the seeds too).
         let rec = scan.rec(id);
         // Most URLs answered 2xx at once: no redirect, nothing to retry.
