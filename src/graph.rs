@@ -260,9 +260,7 @@ impl Graph {
                 continue;
             }
             let id = i as NodeId;
-            new_id[i] = urls
-                .intern_hashed(self.urls.resolve(id), self.urls.hash_of(id))
-                .0;
+            new_id[i] = urls.intern(self.urls.resolve(id)).0;
             nodes.push(node);
         }
         for e in self.edges.iter_mut().chain(self.out_of_scope.iter_mut()) {

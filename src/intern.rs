@@ -9,12 +9,74 @@ use std::hash::BuildHasher;
 
 use rustc_hash::FxBuildHasher;
 
-/// Interned strings with dense `u32` ids in insertion order.
+/// Strings end to end in one buffer, each found by its index: no allocation per string.
 #[derive(Clone, Default)]
-pub struct Interner {
+pub struct Texts {
     arena: String,
     /// End offset of each string in `arena` (its start is the previous end).
     ends: Vec<u32>,
+}
+
+impl Texts {
+    /// Adds `s`; its index. Panics past 4 GiB of text.
+    pub fn push(&mut self, s: &str) -> u32 {
+        let index = u32::try_from(self.ends.len()).expect("fewer than 4 billion strings");
+        self.arena.push_str(s);
+        self.ends
+            .push(u32::try_from(self.arena.len()).expect("strings under 4 GiB in all"));
+        index
+    }
+
+    /// Where string `i` starts in the buffer.
+    fn start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] as usize
+        }
+    }
+
+    /// The string at `index`.
+    pub fn get(&self, index: usize) -> &str {
+        &self.arena[self.start(index)..self.ends[index] as usize]
+    }
+
+    /// Makes room for `strings` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.arena.reserve(bytes);
+        self.ends.reserve(strings);
+    }
+
+    /// Forgets every string, keeping the room.
+    pub fn clear(&mut self) {
+        self.arena.clear();
+        self.ends.clear();
+    }
+
+    /// Gives back what growing left unused.
+    pub fn shrink_to_fit(&mut self) {
+        self.arena.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Bytes of all strings.
+    pub fn bytes(&self) -> usize {
+        self.arena.len()
+    }
+}
+
+/// Interned strings with dense `u32` ids in insertion order.
+#[derive(Clone, Default)]
+pub struct Interner {
+    texts: Texts,
     /// Power-of-two table, linear probing: `tag << 32 | (id + 1)`, 0 when empty. The tag
     /// places a string (its low bits are the home slot) and tells most other strings apart
     /// without reading them.
@@ -70,8 +132,7 @@ impl Interner {
 
     /// Makes room for `strings` more strings of `bytes` bytes in all.
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
-        self.arena.reserve(bytes);
-        self.ends.reserve(strings);
+        self.texts.reserve(strings, bytes);
         let want = slots_for(self.len() + strings);
         if want > self.slots.len() {
             self.rebuild(want);
@@ -80,8 +141,7 @@ impl Interner {
 
     /// Gives back what growing left unused.
     pub fn shrink_to_fit(&mut self) {
-        self.arena.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        self.texts.shrink_to_fit();
         let want = slots_for(self.len());
         if want < self.slots.len() {
             self.rebuild(want);
@@ -103,26 +163,12 @@ impl Interner {
 
     /// Bytes of all strings interned.
     pub fn bytes(&self) -> usize {
-        self.arena.len()
-    }
-
-    /// The hash of the string with id `id` (as [`hash`] gives it).
-    pub fn hash_of(&self, id: u32) -> u64 {
-        hash(self.resolve(id))
-    }
-
-    fn start(&self, i: usize) -> usize {
-        if i == 0 {
-            0
-        } else {
-            self.ends[i - 1] as usize
-        }
+        self.texts.bytes()
     }
 
     /// The string with id `id`.
     pub fn resolve(&self, id: u32) -> &str {
-        let i = id as usize;
-        &self.arena[self.start(i)..self.ends[i] as usize]
+        self.texts.get(id as usize)
     }
 
     /// The id of `s`, if interned.
@@ -172,17 +218,13 @@ impl Interner {
             Ok(id) => return (id, false),
             Err(at) => at,
         };
-        let id = u32::try_from(self.ends.len())
-            .ok()
-            .filter(|&id| id < u32::MAX)
-            .expect("fewer than 4 billion strings");
         if slots_for(self.len() + 1) > self.slots.len() {
             self.rebuild(slots_for(self.len() + 1));
             at = self.find(s, tag).expect_err("not interned yet");
         }
-        self.arena.push_str(s);
-        let end = u32::try_from(self.arena.len()).expect("interned strings under 4 GiB");
-        self.ends.push(end);
+        // Ids stop one short of u32::MAX: a slot holds the id plus one.
+        let id = self.texts.push(s);
+        assert!(id < u32::MAX, "fewer than 4 billion strings");
         self.slots[at] = u64::from(tag) << 32 | u64::from(id + 1);
         (id, true)
     }
@@ -214,10 +256,11 @@ impl Interner {
                 let slot = self.slots[t as usize & mask];
                 if slot != 0 && (slot >> 32) as u32 == t {
                     let id = (slot as u32).wrapping_sub(1) as usize;
+                    let t = &self.texts;
                     if arena {
-                        prefetch(self.arena.as_ptr().wrapping_add(self.start(id)));
+                        prefetch(t.arena.as_ptr().wrapping_add(t.start(id)));
                     } else {
-                        prefetch(self.ends.as_ptr().wrapping_add(id.saturating_sub(1)));
+                        prefetch(t.ends.as_ptr().wrapping_add(id.saturating_sub(1)));
                     }
                 }
             }
@@ -232,11 +275,11 @@ impl Interner {
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.texts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.texts.is_empty()
     }
 }
 
@@ -244,57 +287,45 @@ impl Interner {
 /// they come (a repeat is kept again), each with its hash tag.
 #[derive(Default)]
 pub struct Pending {
-    arena: String,
-    ends: Vec<u32>,
+    texts: Texts,
     tags: Vec<u32>,
 }
 
 impl Pending {
     /// Adds `s`; its index among the pending strings.
     pub fn push(&mut self, s: &str) -> u32 {
-        let index = self.ends.len() as u32;
-        self.arena.push_str(s);
-        self.ends
-            .push(u32::try_from(self.arena.len()).expect("pending strings under 4 GiB"));
         self.tags.push(tag(hash(s)));
-        index
+        self.texts.push(s)
     }
 
     /// Makes room for `strings` more strings of `bytes` bytes in all.
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
-        self.arena.reserve(bytes);
-        self.ends.reserve(strings);
+        self.texts.reserve(strings, bytes);
         self.tags.reserve(strings);
     }
 
     /// Forgets every string, keeping the room.
     pub fn clear(&mut self) {
-        self.arena.clear();
-        self.ends.clear();
+        self.texts.clear();
         self.tags.clear();
     }
 
     /// The string at `index`.
     pub fn get(&self, index: usize) -> &str {
-        let start = if index == 0 {
-            0
-        } else {
-            self.ends[index - 1] as usize
-        };
-        &self.arena[start..self.ends[index] as usize]
+        self.texts.get(index)
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.texts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.texts.is_empty()
     }
 
     /// Bytes of all pending strings.
     pub fn bytes(&self) -> usize {
-        self.arena.len()
+        self.texts.bytes()
     }
 }
 
@@ -320,7 +351,6 @@ mod tests {
         assert_eq!(i.len(), 10_003);
         assert_eq!(i.get("u9999"), Some(10_002));
         assert_eq!(i.resolve(10_002), "u9999");
-        assert_eq!(i.hash_of(10_002), hash("u9999"));
         i.shrink_to_fit();
         assert_eq!(i.get("u5000"), Some(5_003));
         assert_eq!(i.get("u10000"), None);

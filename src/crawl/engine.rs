@@ -276,6 +276,28 @@ pub(super) struct Done<'a> {
     pub unreadable: bool,
 }
 
+impl<'a> Done<'a> {
+    /// What a fetch came to, with the parsed body (if kept) and whether a 2xx body was not
+    /// JSON.
+    pub(super) fn of(
+        fetched: &'a super::fetch::Fetched,
+        body: Option<&'a serde_json::Value>,
+        unreadable: bool,
+    ) -> Done<'a> {
+        Done {
+            outcome: fetched.outcome.clone(),
+            requests: &fetched.requests,
+            response: fetched.response.as_ref(),
+            redirect: fetched
+                .redirect
+                .map(|status| (status, fetched.final_url.as_str())),
+            body,
+            skipped: fetched.skipped,
+            unreadable,
+        }
+    }
+}
+
 /// The crawl's bookkeeping: the graph so far, the per-service queues, the limits and the
 /// circuit breaker. Shared by the crawl loop over a [`Source`] and the snapshot replay.
 pub(super) struct State {
@@ -451,20 +473,7 @@ impl State {
         if let Some(stamp) = stamp {
             self.g.stamps.insert(id, stamp);
         }
-        self.record(
-            id,
-            Done {
-                outcome: fetched.outcome,
-                requests: &fetched.requests,
-                response: fetched.response.as_ref(),
-                redirect: fetched
-                    .redirect
-                    .map(|status| (status, fetched.final_url.as_str())),
-                body: body.as_ref(),
-                skipped: fetched.skipped,
-                unreadable,
-            },
-        );
+        self.record(id, Done::of(&fetched, body.as_ref(), unreadable));
         let Some(ex) = extracted else { return };
         let depth = self.g.nodes[id as usize].depth;
         let before = self.g.len();

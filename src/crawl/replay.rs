@@ -113,20 +113,8 @@ impl Replay<'_> {
             .then(|| scan.id(fetched.final_url.as_str()))
             .flatten()
             .and_then(|f| scan.rec(f));
-        self.st.record(
-            id,
-            Done {
-                outcome: fetched.outcome,
-                requests: &fetched.requests,
-                response: fetched.response.as_ref(),
-                redirect: fetched
-                    .redirect
-                    .map(|status| (status, fetched.final_url.as_str())),
-                body: None,
-                skipped: fetched.skipped,
-                unreadable: final_rec.is_some_and(|r| r.unreadable),
-            },
-        );
+        let unreadable = final_rec.is_some_and(|r| r.unreadable);
+        self.st.record(id, Done::of(&fetched, None, unreadable));
         if let Some(rec) = final_rec {
             let (links, out) = scan.links_of(rec);
             self.add_links(id, links, out);

@@ -8,6 +8,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use url::Url;
 
 use super::{Extracted, FoundLink};
+use crate::intern::Texts;
 use crate::rules::{LinkId, Rules};
 
 const NONE: u32 = u32::MAX;
@@ -27,9 +28,8 @@ struct Entry {
 /// nothing per link once the buffers have grown.
 #[derive(Default)]
 pub(super) struct Sink {
-    /// Source URLs (canonical text) end to end; `source_ends[i]` ends source `i`.
-    source_text: String,
-    source_ends: Vec<u32>,
+    /// Source URLs (canonical text), by id.
+    sources: Texts,
     /// Source ids by URL, once there are too many sources to compare one by one.
     source_ids: FxHashMap<String, u32>,
     /// Each source's `Url` when it was at hand (for [`Sink::finish`], which hands out `Url`s).
@@ -55,8 +55,7 @@ pub struct LinkRef<'a> {
 impl Sink {
     /// Forgets every source and link, keeping the room.
     pub(super) fn clear(&mut self) {
-        self.source_text.clear();
-        self.source_ends.clear();
+        self.sources.clear();
         self.source_ids.clear();
         self.source_urls.clear();
         self.entries.clear();
@@ -78,7 +77,7 @@ impl Sink {
     /// The id of a source URL, canonical (the same URL always gets the same id).
     pub(super) fn intern(&mut self, url: &str) -> u32 {
         const FEW: usize = 16;
-        let n = self.source_ends.len();
+        let n = self.sources.len();
         if n <= FEW {
             if let Some(id) = (0..n as u32).find(|&id| self.source(id) == url) {
                 return id;
@@ -86,9 +85,7 @@ impl Sink {
         } else if let Some(&id) = self.source_ids.get(url) {
             return id;
         }
-        let id = u32::try_from(n).unwrap_or(NONE - 1);
-        self.source_text.push_str(url);
-        self.source_ends.push(self.source_text.len() as u32);
+        let id = self.sources.push(url);
         self.source_urls.push(None);
         if n == FEW {
             // From now on by hash: a list page can hold hundreds of representations.
@@ -112,13 +109,7 @@ impl Sink {
     }
 
     pub(super) fn source(&self, id: u32) -> &str {
-        let i = id as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.source_ends[i - 1] as usize
-        };
-        &self.source_text[start..self.source_ends[i] as usize]
+        self.sources.get(id as usize)
     }
 
     fn text(&self, (start, end): (u32, u32)) -> &str {
@@ -211,7 +202,7 @@ impl Sink {
     pub(super) fn finish(self, rules: &Rules) -> Extracted {
         let mut out = Extracted::default();
         // Each source parsed once (if it was not at hand), however many links it has.
-        let sources: Vec<Url> = (0..self.source_ends.len() as u32)
+        let sources: Vec<Url> = (0..self.sources.len() as u32)
             .map(|id| self.source_url(id).into_owned())
             .collect();
         self.each_from(rules, |source, l| {

@@ -145,22 +145,10 @@ pub(super) async fn request(
         },
         None => Coding::Identity,
     };
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(resp.headers().keys_len());
-    for (name, value) in resp.headers() {
-        if coding != Coding::Identity
+    let headers = super::header_list(resp.headers(), |name| {
+        coding != Coding::Identity
             && (name == hyper::header::CONTENT_ENCODING || name == hyper::header::CONTENT_LENGTH)
-        {
-            continue;
-        }
-        let v = String::from_utf8_lossy(value.as_bytes());
-        match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
-            Some((_, existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&v);
-            }
-            None => headers.push((name.as_str().to_string(), v.into_owned())),
-        }
-    }
+    });
     if (300..=399).contains(&status) {
         // A redirect's body is never read (it may never end); its connection is not reused.
         return Attempt::Answer(Response {

@@ -119,17 +119,7 @@ impl LiveSource {
                 status: None,
             };
         }
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for (name, value) in resp.headers() {
-            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
-                Some((_, existing)) => {
-                    existing.push_str(", ");
-                    existing.push_str(&v);
-                }
-                None => headers.push((name.as_str().to_string(), v)),
-            }
-        }
+        let headers = super::header_list(resp.headers(), |_| false);
         if (300..=399).contains(&status) {
             // The crawler follows a redirect by its Location and never reads its body: do not
             // wait for one (it may never end).

@@ -21,6 +21,29 @@ pub use snapshot::{CutLine, Snapshot, SnapshotEntry, SnapshotSource};
 /// A response's headers: lower-case names and values, cheap to clone.
 pub type Headers = std::sync::Arc<[(String, String)]>;
 
+/// A response's headers as a source keeps them: lower-case names in the order first seen, a
+/// repeated header's values joined with `, `, the headers `skip` names left out.
+pub(crate) fn header_list(
+    map: &http::HeaderMap,
+    skip: impl Fn(&http::HeaderName) -> bool,
+) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(map.keys_len());
+    for (name, value) in map {
+        if skip(name) {
+            continue;
+        }
+        let v = String::from_utf8_lossy(value.as_bytes());
+        match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
+            Some((_, existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&v);
+            }
+            None => headers.push((name.as_str().to_string(), v.into_owned())),
+        }
+    }
+    headers
+}
+
 /// One HTTP answer (a single request: redirects are followed by the crawler, not the source).
 #[derive(Debug, Clone)]
 pub struct Response {
