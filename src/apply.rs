@@ -341,7 +341,7 @@ impl Client {
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                    let transient = matches!(classify_status(status), Verdict::Failed(r) if r.class() == crate::crawl::Class::Transient);
+                    let transient = matches!(classify_status(status), Verdict::Failed(r) if r.class() == crate::vocab::Class::Transient);
                     if !transient {
                         let body = resp.bytes().await.unwrap_or_default();
                         return Ok(Answer { status, body });

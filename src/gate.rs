@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::analyze::FindingKind;
 use crate::error::{exit, ReportError};
 use crate::report::Report;
+use crate::vocab::FindingKind;
 
 /// What fails a run.
 #[derive(Debug, Clone)]

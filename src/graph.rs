@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::crawl::{Class, Reason};
 use crate::intern::Interner;
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
+use crate::vocab::{Class, Reason};
 
 /// Index of an interned URL.
 pub type NodeId = u32;

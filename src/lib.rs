@@ -39,5 +39,6 @@ pub mod rules;
 pub mod run;
 pub mod serve;
 pub mod source;
+pub mod vocab;
 
 pub use error::{exit, Error};

@@ -155,8 +155,8 @@ impl Drop for LogLine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bacaudit::crawl::{Class, Reason};
     use bacaudit::graph::{Failure, Outcome};
+    use bacaudit::vocab::{Class, Reason};
 
     fn event<'a>(url: &'a str, outcome: &'a Outcome) -> FetchEvent<'a> {
         FetchEvent {

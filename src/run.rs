@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::analyze::FindingKind;
 use crate::crawl::{self, CrawlOptions, Fanout, Observer, ScannedSnapshot, Stop};
 use crate::error::{Error, ReportError};
 use crate::explain::{self, ExplainOptions, RestorePoints};
@@ -15,6 +14,7 @@ use crate::record::Recorder;
 use crate::report::{self, Format, Origin, Report};
 use crate::rules::{self, Rules};
 use crate::source::{LiveOptions, LiveSource, Recorded, ResumeSource, Snapshot};
+use crate::vocab::FindingKind;
 use crate::{analyze, plan};
 
 /// Options every auditing command shares.

@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bacaudit::analyze::FindingKind::{BrokenLink, Unresolved};
 use bacaudit::crawl::CrawlOptions;
 use bacaudit::graph::NodeState;
 use bacaudit::rules::Rules;
 use bacaudit::source::LiveOptions;
+use bacaudit::vocab::FindingKind::{BrokenLink, Unresolved};
 use bytes::Bytes;
 use serde_json::json;
 
@@ -57,7 +57,7 @@ fn warned(c: &Crawled, flag: &str) -> bool {
 fn assert_seed_finding(
     c: &Crawled,
     target: &str,
-    kind: bacaudit::analyze::FindingKind,
+    kind: bacaudit::vocab::FindingKind,
     reason: &str,
     status: Option<u16>,
     attempts: u32,

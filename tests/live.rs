@@ -7,13 +7,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bacaudit::analyze::FindingKind::{BrokenLink, Unresolved};
-use bacaudit::analyze::{FindingBody, FindingKind};
+use bacaudit::analyze::FindingBody;
 use bacaudit::crawl::{CrawlOptions, Quiet, RetryPolicy, Stop};
 use bacaudit::gate::{self, Gate};
 use bacaudit::record::Recorder;
 use bacaudit::report::{Origin, Report};
 use bacaudit::source::{LiveOptions, Snapshot, SnapshotSource};
+use bacaudit::vocab::FindingKind;
+use bacaudit::vocab::FindingKind::{BrokenLink, Unresolved};
 use bacaudit::{exit, plan};
 use tokio::sync::watch;
 use wiremock::matchers::{any, path};

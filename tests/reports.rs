@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use bacaudit::analyze::{finding_id, FindingKind};
+use bacaudit::analyze::finding_id;
 use bacaudit::report::{self, Format, Report, ReportFinding};
+use bacaudit::vocab::FindingKind;
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")

@@ -2,11 +2,12 @@
 //! whole analysis pass.
 
 use super::{
-    finding_id, orphans, Analysis, Finding, FindingBody, FindingKind, LinkFinding, ServiceEdge,
-    ServiceSummary, Summary,
+    finding_id, orphans, Analysis, Finding, FindingBody, LinkFinding, ServiceEdge, ServiceSummary,
+    Summary,
 };
 use crate::graph::{Graph, NodeId, NodeState, NO_RELATION};
 use crate::rules::Rules;
+use crate::vocab::FindingKind;
 
 /// Analyzes a finished crawl graph.
 pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {

@@ -4,48 +4,12 @@
 mod findings;
 mod orphans;
 
-use std::fmt;
-
 use sha2::{Digest, Sha256};
 
-use crate::crawl::{Class, Reason};
 use crate::rules::{KindId, LinkId};
+use crate::vocab::{Class, FindingKind, Reason};
 
 pub use findings::analyze;
-
-/// The kind of a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FindingKind {
-    BrokenLink,
-    Orphan,
-    Unresolved,
-}
-
-impl FindingKind {
-    pub const ALL: [FindingKind; 3] = [
-        FindingKind::BrokenLink,
-        FindingKind::Orphan,
-        FindingKind::Unresolved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingKind::BrokenLink => "broken_link",
-            FindingKind::Orphan => "orphan",
-            FindingKind::Unresolved => "unresolved",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<FindingKind> {
-        FindingKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for FindingKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A reference whose target did not end 2xx (`broken_link` or `unresolved`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use super::{finding_id, Finding, FindingBody, FindingKind, OrphanFinding};
-use crate::crawl::Reason;
+use super::{finding_id, Finding, FindingBody, OrphanFinding};
 use crate::graph::{Graph, NodeState};
 use crate::rules::{Rules, ServiceId};
+use crate::vocab::FindingKind;
+use crate::vocab::Reason;
 
 /// Why a service's evidence is incomplete (empty: complete), per service.
 pub(super) fn service_gaps(graph: &Graph, rules: &Rules) -> Vec<Vec<String>> {

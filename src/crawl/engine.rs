@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::Url;
 
-use super::classify::{Class, Reason, RetryPolicy};
+use super::classify::RetryPolicy;
 use super::fetch::{Fetched, Fetcher};
 use super::limits::Pacer;
 use crate::canon;
@@ -18,6 +18,7 @@ use crate::intern::hash;
 use crate::rules::{KindId, Rules, ServiceId};
 use crate::source::snapshot::parse_body;
 use crate::source::{Response, Source};
+use crate::vocab::{Class, Reason};
 
 /// How a crawl is bounded.
 #[derive(Debug, Clone)]

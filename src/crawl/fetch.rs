@@ -6,13 +6,14 @@ use std::time::SystemTime;
 
 use url::Url;
 
-use super::classify::{classify_status, parse_retry_after, Class, Reason, RetryPolicy, Verdict};
+use super::classify::{classify_status, parse_retry_after, RetryPolicy, Verdict};
 use super::engine::Observer;
 use super::limits::Pacer;
 use crate::canon;
 use crate::graph::{Failure, Outcome};
 use crate::rules::{Rules, ServiceId};
 use crate::source::{Attempt, Response, Source};
+use crate::vocab::{Class, Reason};
 
 /// Redirects followed for one attempt; the next one is `too_many_redirects`.
 pub const MAX_REDIRECTS: usize = 5;

@@ -10,7 +10,7 @@ mod replay;
 mod scan;
 mod seen;
 
-pub use classify::{classify_status, parse_retry_after, Class, Reason, RetryPolicy, Verdict};
+pub use classify::{classify_status, parse_retry_after, RetryPolicy, Verdict};
 pub use engine::{crawl, CrawlOptions, Fanout, FetchEvent, Observer, Quiet, Stop};
 pub use fetch::MAX_REDIRECTS;
 pub use replay::replay;

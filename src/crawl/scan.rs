@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::classify::{classify_status, Reason, Verdict};
+use super::classify::{classify_status, Verdict};
 use super::engine::Stop;
 use crate::error::SnapshotError;
 use crate::extract;
@@ -21,6 +21,7 @@ use crate::source::snapshot::{
     SnapshotEntry, NOT_JSON_BODY,
 };
 use crate::source::{Headers, Recorded};
+use crate::vocab::Reason;
 
 /// No record / no node.
 pub(super) const NONE: u32 = u32::MAX;

@@ -2,10 +2,11 @@
 //! backup clusters into the report.
 
 use super::{cause, cluster, Evidence, PairCounts, Referrers, RestorePoints};
-use crate::analyze::{Analysis, FindingKind};
+use crate::analyze::Analysis;
 use crate::report::Report;
 use crate::rules::Rules;
 use crate::source::{Recorded, Snapshot};
+use crate::vocab::FindingKind;
 
 /// What the explain stage adds to an audit.
 #[derive(Debug, Clone, PartialEq)]

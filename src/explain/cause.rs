@@ -27,10 +27,12 @@ use std::collections::BTreeMap;
 use url::Url;
 
 use super::evidence::{presence, stamp, Evidence, Presence, Stamp};
-use super::{RestorePoints, Timestamp};
-use crate::analyze::{Analysis, FindingBody, FindingKind, LinkFinding, OrphanFinding};
-use crate::crawl::Reason;
+use super::RestorePoints;
+use crate::analyze::{Analysis, FindingBody, LinkFinding, OrphanFinding};
 use crate::rules::{Rules, ServiceId};
+use crate::vocab::FindingKind;
+use crate::vocab::Reason;
+use crate::vocab::Timestamp;
 
 /// The cause of each explained finding, by finding id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

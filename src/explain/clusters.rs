@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::analyze::{Analysis, FindingBody, FindingKind};
+use crate::analyze::{Analysis, FindingBody};
 use crate::rules::Rules;
+use crate::vocab::FindingKind;
 
 /// Default share of the cross-service weight a recommendation may leave between groups.
 pub const DEFAULT_THRESHOLD: f64 = 0.25;

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use url::Url;
 
-use super::Timestamp;
 use crate::extract;
 use crate::rules::{KindId, LinkId, Rules};
 use crate::source::{Recorded, Snapshot};
+use crate::vocab::Timestamp;
 
 /// A resource's timestamp, or why there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,6 @@ pub mod commands;
 pub mod diff;
 pub mod evidence;
 pub mod restore;
-mod time;
 pub mod whatif;
 
 pub use annotate::{annotate, ExplainOptions};
@@ -25,4 +24,3 @@ pub use cause::{explain, Causes};
 pub use clusters::{cluster, Clusters, PairCounts};
 pub use evidence::{Evidence, Referrers};
 pub use restore::RestorePoints;
-pub use time::Timestamp;

@@ -1,8 +1,8 @@
 //! Restore points: per service, when the backup it was restored from was taken — from the
 //! rules' `restored_from`, overridden by `--restore-point SERVICE=TIME`.
 
-use super::Timestamp;
 use crate::rules::{Rules, ServiceId};
+use crate::vocab::Timestamp;
 
 /// When each service's backup was taken (indexed by [`ServiceId`]; `None`: not known).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -16,12 +16,13 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::evidence::{stamp, Stamp};
-use super::{RestorePoints, Timestamp};
+use super::RestorePoints;
 use crate::graph::{Graph, NodeId, NodeState, NO_RELATION};
 use crate::plan;
 use crate::report::{grid, Report, ReportFinding};
 use crate::rules::{KindId, Rules};
 use crate::source::Snapshot;
+use crate::vocab::Timestamp;
 
 /// The what-if schema name.
 pub const SCHEMA: &str = "bacaudit/whatif/v1";

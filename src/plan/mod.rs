@@ -27,7 +27,7 @@ pub fn plan(
 ) -> Analysis {
     for f in &mut analysis.findings {
         f.compensations = match &f.body {
-            FindingBody::Link(l) if f.kind == crate::analyze::FindingKind::BrokenLink => {
+            FindingBody::Link(l) if f.kind == crate::vocab::FindingKind::BrokenLink => {
                 broken(l, rules, previous)
             }
             FindingBody::Link(_) => Vec::new(),

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use url::Url;
 
 use crate::canon;
-use crate::explain::Timestamp;
 use crate::json::Value;
+use crate::vocab::Timestamp;
 
 /// Index of a service in [`Rules::services`].
 pub type ServiceId = u16;

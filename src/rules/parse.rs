@@ -21,7 +21,7 @@ use super::{
     PointerPattern, Rules, RulesError, Secret, Selector, Service, ServiceId,
 };
 use crate::canon;
-use crate::explain::Timestamp;
+use crate::vocab::Timestamp;
 
 /// The only rules format version there is.
 const VERSION: i64 = 1;

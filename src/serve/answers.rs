@@ -13,9 +13,9 @@ use http::StatusCode;
 use url::Url;
 
 use super::rebase::OriginMap;
-use crate::crawl::Reason;
 use crate::rules::{Rules, ServiceId};
 use crate::source::{Snapshot, SnapshotEntry};
+use crate::vocab::Reason;
 
 /// Some first requests to one service answer 503 once, then the recorded answer: the crawler's
 /// retries show, and end well.

@@ -24,10 +24,11 @@ use super::answers::{problem, Answer, Answers, Chaos, ChaosState, Flaky, Reply, 
 use super::rebase::OriginMap;
 use super::writable::Writes;
 use crate::canon;
-use crate::crawl::{classify_status, Class, Verdict};
+use crate::crawl::{classify_status, Verdict};
 use crate::error::Error;
 use crate::rules::{Rules, ServiceId};
 use crate::source::Snapshot;
+use crate::vocab::Class;
 
 /// How a snapshot is served.
 #[derive(Debug, Clone)]

@@ -30,7 +30,7 @@ use url::{Host, Position, Url};
 
 use super::live::{root_cause, ACCEPT_VALUE, USER_AGENT_VALUE};
 use super::{Attempt, Response};
-use crate::crawl::Reason;
+use crate::vocab::Reason;
 
 type Sender = SendRequest<Empty<Bytes>>;
 

@@ -12,9 +12,9 @@ use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
 use url::Url;
 
 use super::{h1, Attempt, Response, Source};
-use crate::crawl::Reason;
 use crate::error::Error;
 use crate::rules::Rules;
+use crate::vocab::Reason;
 
 /// What a live crawl sends with each request.
 pub const ACCEPT_VALUE: &str = "application/hal+json, application/vnd.api+json, \

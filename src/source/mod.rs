@@ -12,7 +12,7 @@ use std::future::Future;
 use bytes::Bytes;
 use url::Url;
 
-use crate::crawl::Reason;
+use crate::vocab::Reason;
 
 pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
 pub use resume::ResumeSource;

@@ -11,8 +11,8 @@ use url::Url;
 
 use super::{Attempt, Recorded, Response, Source};
 use crate::canon;
-use crate::crawl::Reason;
 use crate::error::SnapshotError;
+use crate::vocab::Reason;
 
 /// One recorded exchange.
 #[derive(Debug, Clone)]

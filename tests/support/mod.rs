@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bacaudit::analyze::{self, Analysis, Finding, FindingBody, FindingKind, LinkFinding};
+use bacaudit::analyze::{self, Analysis, Finding, FindingBody, LinkFinding};
 use bacaudit::canon;
 use bacaudit::crawl::{self, CrawlOptions, FetchEvent, Observer, Quiet, RetryPolicy, Stop};
 use bacaudit::graph::{Graph, NodeState, Outcome};
@@ -21,6 +21,7 @@ use bacaudit::rules::{
     Secret, Selector, Service,
 };
 use bacaudit::source::{Attempt, LiveOptions, LiveSource, Response, Source};
+use bacaudit::vocab::FindingKind;
 use url::Url;
 use wiremock::{Request, Respond, ResponseTemplate};
 

@@ -7,9 +7,9 @@ use bytes::Bytes;
 
 use super::*;
 use crate::analyze::{finding_id, Finding, LinkFinding, OrphanFinding, Summary};
-use crate::crawl::Class;
 use crate::explain::evidence::Referrers;
 use crate::source::Snapshot;
+use crate::vocab::Class;
 
 const RULES: &str = r#"
 [services.customers]
