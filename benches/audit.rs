@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bacaudit::crawl::{self, CrawlOptions, Quiet, ScannedSnapshot, Stop};
-use bacaudit::report::{Origin, Report};
+use bacaudit::model::{Origin, Report};
 use bacaudit::run::{self, CommonOptions};
 use bacaudit::source::{Snapshot, SnapshotSource};
 use bacaudit::{analyze, plan};

@@ -16,11 +16,12 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::crawl::{classify_status, parse_retry_after, RetryPolicy, Verdict};
-use crate::error::{exit, Error, ReportError};
+use crate::error::Error;
+use crate::model::{Report, ReportError, ReportFinding};
 use crate::plan::{schedule, Note, Operation};
-use crate::report::{Report, ReportFinding};
 use crate::rules::{self, Pointer, Rules};
 use crate::source::{auth_headers, ACCEPT_VALUE};
+use crate::vocab::exit;
 
 /// Options of `bacaudit apply`.
 #[derive(Debug, Clone)]

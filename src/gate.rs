@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::error::{exit, ReportError};
-use crate::report::Report;
+use crate::model::Report;
+use crate::model::ReportError;
+use crate::vocab::exit;
 use crate::vocab::FindingKind;
 
 /// What fails a run.

@@ -32,6 +32,7 @@ pub mod gate;
 pub mod graph;
 pub mod intern;
 pub mod json;
+pub mod model;
 pub mod plan;
 pub mod record;
 pub mod report;
@@ -39,6 +40,8 @@ pub mod rules;
 pub mod run;
 pub mod serve;
 pub mod source;
+pub mod text;
 pub mod vocab;
 
-pub use error::{exit, Error};
+pub use error::Error;
+pub use vocab::exit;

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::crawl::{self, CrawlOptions, Fanout, Observer, ScannedSnapshot, Stop};
-use crate::error::{Error, ReportError};
+use crate::error::Error;
 use crate::explain::{self, ExplainOptions, RestorePoints};
 use crate::gate::{self, Gate};
 use crate::graph::Graph;
+use crate::model::{Origin, Report, ReportError};
 use crate::record::Recorder;
-use crate::report::{self, Format, Origin, Report};
+use crate::report::{self, Format};
 use crate::rules::{self, Rules};
 use crate::source::{LiveOptions, LiveSource, Recorded, ResumeSource, Snapshot};
 use crate::vocab::FindingKind;

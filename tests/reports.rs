@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use bacaudit::analyze::finding_id;
-use bacaudit::report::{self, Format, Report, ReportFinding};
+use bacaudit::model::{Report, ReportFinding};
+use bacaudit::report::{self, Format};
 use bacaudit::vocab::FindingKind;
 
 fn golden_dir() -> PathBuf {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bacaudit::crawl::{Quiet, Stop};
 use bacaudit::demo::{self, DemoOptions};
-use bacaudit::report::Report;
+use bacaudit::model::Report;
 use bacaudit::rules::{Rules, Service};
 use bacaudit::run::{self, CommonOptions, RunOutput};
 use bacaudit::serve::{self, Flaky, OriginMap, ServeHandle, ServeOptions};

@@ -12,7 +12,6 @@ use rustc_hash::FxHashMap;
 
 use super::classify::{classify_status, Verdict};
 use super::engine::Stop;
-use crate::error::SnapshotError;
 use crate::extract;
 use crate::intern::{Interner, Pending};
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
@@ -20,6 +19,7 @@ use crate::source::snapshot::{
     header_pairs, is_cut, parse_body, parse_line, parse_line_with_body, snapshot_files,
     SnapshotEntry, NOT_JSON_BODY,
 };
+use crate::source::SnapshotError;
 use crate::source::{Headers, Recorded};
 use crate::vocab::Reason;
 

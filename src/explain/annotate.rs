@@ -1,9 +1,10 @@
 //! The explain stage of `audit` and `crawl`: put each finding's cause and, when asked, the
 //! backup clusters into the report.
 
+use super::Causes;
 use super::{cause, cluster, Evidence, PairCounts, Referrers, RestorePoints};
 use crate::analyze::Analysis;
-use crate::report::Report;
+use crate::model::{Report, ReportFinding};
 use crate::rules::Rules;
 use crate::source::{Recorded, Snapshot};
 use crate::vocab::FindingKind;
@@ -60,7 +61,7 @@ pub fn annotate(
             previous,
             previous_referrers: referrers.as_ref(),
         };
-        report.set_causes(&cause::explain(analysis, rules, points, &evidence));
+        set_causes(report, &cause::explain(analysis, rules, points, &evidence));
     }
     if opts.clusters {
         report.clusters = Some(cluster(
@@ -68,5 +69,16 @@ pub fn annotate(
             opts.threshold,
             opts.finding_weight,
         ));
+    }
+}
+
+/// Puts each finding's cause (by finding id) in the report.
+fn set_causes(report: &mut Report, causes: &Causes) {
+    for f in &mut report.findings {
+        let cause = causes.get(f.id()).map(str::to_string);
+        match f {
+            ReportFinding::Link(l) => l.cause = cause,
+            ReportFinding::Orphan(o) => o.cause = cause,
+        }
     }
 }

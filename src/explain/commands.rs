@@ -8,16 +8,18 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{cluster, diff, whatif, Clusters, PairCounts, Referrers};
+use super::{cluster, diff, whatif, PairCounts, Referrers};
 use crate::analyze::{self, Analysis};
 use crate::crawl::{self, CrawlOptions, Quiet, Stop};
-use crate::error::{exit, Error};
+use crate::error::Error;
 use crate::graph::Graph;
+use crate::model::{Clusters, Origin, Report};
 use crate::plan;
-use crate::report::{render_clusters, Format, Origin, Report};
+use crate::report::{render_clusters, Format};
 use crate::rules::{self, Rules};
 use crate::run::{self, CommonOptions, Prepared};
 use crate::source::{Snapshot, SnapshotSource};
+use crate::vocab::exit;
 
 /// What a command prints and how it exits.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,9 +22,10 @@ use serde::Serialize;
 use url::Url;
 
 use super::evidence::Referrers;
-use crate::report::{grid, ReportFinding};
+use crate::model::ReportFinding;
 use crate::rules::Rules;
 use crate::source::{Snapshot, SnapshotEntry};
+use crate::text::grid;
 
 /// The diff schema name.
 pub const SCHEMA: &str = "bacaudit/diff/v1";

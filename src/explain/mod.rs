@@ -21,6 +21,6 @@ pub mod whatif;
 
 pub use annotate::{annotate, ExplainOptions};
 pub use cause::{explain, Causes};
-pub use clusters::{cluster, Clusters, PairCounts};
+pub use clusters::{cluster, PairCounts};
 pub use evidence::{Evidence, Referrers};
 pub use restore::RestorePoints;

@@ -18,10 +18,11 @@ use serde::Serialize;
 use super::evidence::{stamp, Stamp};
 use super::RestorePoints;
 use crate::graph::{Graph, NodeId, NodeState, NO_RELATION};
+use crate::model::{Report, ReportFinding};
 use crate::plan;
-use crate::report::{grid, Report, ReportFinding};
 use crate::rules::{KindId, Rules};
 use crate::source::Snapshot;
+use crate::text::grid;
 use crate::vocab::Timestamp;
 
 /// The what-if schema name.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::analyze::Compensation;
-use crate::report::ReportFinding;
+use crate::model::ReportFinding;
 
 /// One HTTP request of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,7 +198,7 @@ fn compare_paths(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{LinkEntry, OrphanEntry};
+    use crate::model::{LinkEntry, OrphanEntry};
     use serde_json::json;
 
     fn comp(action: &str, method: Option<&str>, url: &str, body: Option<Value>) -> Compensation {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::view::{
     edge_lines, findings_line, node_lines, source_line, ServiceGraph, AMBER, GREY, RED,
 };
-use super::Report;
+use crate::model::Report;
 
 /// Renders the service graph as a DOT `digraph`.
 pub fn render_dot(r: &Report) -> String {

@@ -16,8 +16,8 @@ use super::view::{
     attempts_note, body_text, edge_lines, kind_label, node_lines, plural, relation_key,
     relation_title, source_line, ServiceGraph, ServiceNode, INCOMPLETE_NOTE,
 };
-use super::{Report, ReportFinding, ServiceLink};
 use crate::analyze::Compensation;
+use crate::model::{Report, ReportFinding, ServiceLink};
 
 /// Renders the report as one self-contained HTML page.
 pub fn render_html(r: &Report) -> String {

@@ -1,6 +1,6 @@
 //! The JSON report: pretty-printed, keys in schema order, byte-stable for the same findings.
 
-use super::Report;
+use crate::model::Report;
 
 /// Renders the report as pretty JSON with a trailing newline.
 pub fn render_json(report: &Report) -> String {

@@ -16,7 +16,7 @@ use super::view::{
     attempts_note, body_text, by_relation, compensation_text, findings_line, source_line,
     status_text, INCOMPLETE_NOTE,
 };
-use super::{Report, ReportFinding};
+use crate::model::{Report, ReportFinding};
 
 /// Renders the report as JUnit XML.
 pub fn render_junit(r: &Report) -> String {

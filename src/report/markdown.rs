@@ -4,12 +4,13 @@
 
 use std::fmt::Write as _;
 
+use super::render_mermaid;
 use super::view::{
     attempts_note, body_text, by_relation, findings_line, kind_label, plural, relation_title,
     status_text, ServiceGraph, INCOMPLETE_NOTE,
 };
-use super::{render_mermaid, Report, ReportFinding};
 use crate::analyze::Compensation;
+use crate::model::{Report, ReportFinding};
 
 /// Renders the report as a Markdown document.
 pub fn render_markdown(r: &Report) -> String {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::view::{edge_lines, findings_line, node_lines, source_line, ServiceGraph, AMBER, RED};
-use super::Report;
+use crate::model::Report;
 
 /// Renders the service graph as a Mermaid `flowchart`.
 pub fn render_mermaid(r: &Report) -> String {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::view::{attempts_text, relation_key, status_text, SEED, UNDECLARED};
-use super::{LinkEntry, OrphanEntry, Report, ReportFinding, ReportSummary, SourceInfo};
+use crate::model::{LinkEntry, OrphanEntry, Report, ReportFinding, ReportSummary, SourceInfo};
 
 /// The schema URI of SARIF 2.1.0 (OASIS, errata 01).
 pub const SARIF_SCHEMA: &str =

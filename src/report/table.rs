@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{LinkEntry, Report, ReportFinding};
-use crate::explain::Clusters;
+use crate::model::Clusters;
+use crate::model::{LinkEntry, Report, ReportFinding};
+use crate::text::grid;
 
 /// Renders the report as plain-text tables.
 pub fn render_table(r: &Report) -> String {
@@ -222,33 +223,4 @@ fn compensation_text(c: &crate::analyze::Compensation) -> String {
 
 fn table(out: &mut String, rows: &[Vec<String>], right: &[bool]) {
     out.push_str(&grid(rows, right));
-}
-
-/// Rows as aligned columns (two spaces apart); `right` says which columns align right.
-pub fn grid(rows: &[Vec<String>], right: &[bool]) -> String {
-    let mut out = String::new();
-    let cols = rows[0].len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c > 0 {
-                line.push_str("  ");
-            }
-            if right[c] {
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                if c + 1 < cols {
-                    line.push_str(&" ".repeat(pad));
-                }
-            }
-        }
-        let _ = writeln!(out, "{line}");
-    }
-    out
 }

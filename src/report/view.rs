@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::analyze::Compensation;
 
-use super::{LinkEntry, Report, ReportFinding, ServiceLink};
+use crate::model::{LinkEntry, Report, ReportFinding, ServiceLink};
 
 /// A service as the graph formats draw it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! implementation. The crawler walks from the seeds through a `Source`; it never reads a
 //! snapshot as a list.
 
+mod error;
 mod h1;
 mod live;
 mod resume;
@@ -14,6 +15,7 @@ use url::Url;
 
 use crate::vocab::Reason;
 
+pub use error::SnapshotError;
 pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
 pub use resume::ResumeSource;
 pub use snapshot::{CutLine, Snapshot, SnapshotEntry, SnapshotSource};

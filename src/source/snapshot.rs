@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
+use super::SnapshotError;
 use super::{Attempt, Recorded, Response, Source};
 use crate::canon;
-use crate::error::SnapshotError;
 use crate::vocab::Reason;
 
 /// One recorded exchange.
