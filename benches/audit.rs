@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bacaudit::commands::pipeline::{self as run, CommonOptions};
 use bacaudit::crawl::{self, CrawlOptions, Quiet, ScannedSnapshot, Stop};
 use bacaudit::model::{Origin, Report};
-use bacaudit::run::{self, CommonOptions};
 use bacaudit::source::{Snapshot, SnapshotSource};
 use bacaudit::{analyze, plan};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

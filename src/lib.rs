@@ -11,20 +11,28 @@
 //!                                        unresolved)
 //! ```
 //!
-//! - [`rules`] compiles the rules file into matchers and templates;
-//! - [`source`] answers requests: [`source::SnapshotSource`] replays a recording;
-//! - [`crawl`] walks from the seeds, classifies every fetch and builds the [`graph`];
-//! - [`extract`] finds the links in each response (HAL, JSON:API, Siren, Collection+JSON,
-//!   JSON-LD, `Link` headers, plain URLs, rule pointers);
-//! - [`analyze`] turns the graph into findings, [`plan`] adds compensations, [`report`] renders
-//!   them, [`gate`] decides the exit code; [`run`] strings the stages together per command.
-//! - [`serve`] plays a snapshot back as live services, [`demo`] crawls a bundled one live.
+//! The modules form layers, and each imports only from layers below it (`tests/layers.rs`
+//! writes the order down and checks it):
+//!
+//! - shared vocabulary, imported by every stage: [`vocab`] (failure reasons and classes,
+//!   timestamps, finding kinds, exit codes), [`canon`] (canonical URLs), [`intern`],
+//!   [`json`] (the borrowing JSON reader), [`text`] (aligned columns);
+//! - the stages, in the order data flows: [`rules`] compiles the rules file; [`source`]
+//!   answers requests (live HTTP, a snapshot, a resumed recording); [`extract`] finds the
+//!   links in each response; [`graph`] holds the reference graph that [`crawl`] builds from the
+//!   seeds (fetch, retry, redirects, breaker; for `audit`, a scan on every core and a replay);
+//!   [`record`] writes a crawl as a snapshot; [`analyze`] turns the graph into findings;
+//!   [`model`] is the report document; [`plan`] adds compensations; [`explain`] adds causes,
+//!   diffs, what-ifs and clusters; [`report`] renders the document; [`gate`] decides the exit
+//!   code; [`serve`] plays a snapshot back as live services;
+//! - on top, [`cli`] (the command line) and [`commands`], which string the stages together
+//!   per command. `main.rs` only sets up the process and calls [`commands::run`].
 
 pub mod analyze;
-pub mod apply;
 pub mod canon;
+pub mod cli;
+pub mod commands;
 pub mod crawl;
-pub mod demo;
 pub mod error;
 pub mod explain;
 pub mod extract;
@@ -37,7 +45,6 @@ pub mod plan;
 pub mod record;
 pub mod report;
 pub mod rules;
-pub mod run;
 pub mod serve;
 pub mod source;
 pub mod text;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bacaudit::commands::Console;
 use bacaudit::crawl::{FetchEvent, Observer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
@@ -77,6 +78,28 @@ impl Progress {
         let retrying = self.retrying.load(Ordering::Relaxed).max(0);
         self.bar
             .set_message(format!("{failed} failed · {retrying} retrying"));
+    }
+}
+
+impl Console for Progress {
+    fn finish(&self) {
+        Progress::finish(self);
+    }
+    fn print(&self, text: &str) {
+        print_stdout(text);
+    }
+    fn eprint(&self, text: &str) {
+        eprint!("{text}");
+    }
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends quietly.
+pub fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to stdout: {e}");
+        }
     }
 }
 

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bacaudit::apply::{self, default_journal, ApplyOptions};
+use bacaudit::commands::apply::{self, default_journal, ApplyOptions};
+use bacaudit::commands::pipeline::{self as run, CommonOptions, RunOutput};
 use bacaudit::crawl::{Quiet, RetryPolicy, Stop};
-use bacaudit::run::{self, CommonOptions, RunOutput};
 use bacaudit::serve::{self, ServeOptions};
 use bacaudit::source::{LiveOptions, Snapshot};
 

@@ -715,8 +715,8 @@ fn the_restore_drill_page_shows_real_output() {
 /// what it fetches: its causes are those of an audit of its `--record`ing.
 #[tokio::test]
 async fn a_live_crawl_explains_with_restore_points_and_its_recording_with_timestamps() {
+    use bacaudit::commands::pipeline::{self as run, CommonOptions};
     use bacaudit::crawl::{Quiet, Stop};
-    use bacaudit::run::{self, CommonOptions};
     use bacaudit::serve::{self, ServeOptions};
     use bacaudit::source::{LiveOptions, Snapshot};
     use std::sync::Arc;

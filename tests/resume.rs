@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bacaudit::commands::pipeline::{self as run, CommonOptions};
 use bacaudit::crawl::{CrawlOptions, FetchEvent, Observer, Quiet, Stop};
 use bacaudit::record::Recorder;
-use bacaudit::run::{self, CommonOptions};
 use bacaudit::source::{LiveOptions, ResumeSource, Snapshot, SnapshotSource};
 use serde_json::{json, Value};
 

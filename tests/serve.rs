@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bacaudit::commands::demo::{self, DemoOptions};
+use bacaudit::commands::pipeline::{self as run, CommonOptions, RunOutput};
 use bacaudit::crawl::{Quiet, Stop};
-use bacaudit::demo::{self, DemoOptions};
 use bacaudit::model::Report;
 use bacaudit::rules::{Rules, Service};
-use bacaudit::run::{self, CommonOptions, RunOutput};
 use bacaudit::serve::{self, Flaky, OriginMap, ServeHandle, ServeOptions};
 use bacaudit::source::{LiveOptions, Snapshot};
 use bytes::Bytes;

@@ -6,6 +6,7 @@ mod cli;
 mod explain;
 mod fuzz_regressions;
 mod hostile;
+mod layers;
 mod live;
 mod reports;
 mod resume;

@@ -8,12 +8,10 @@
 //! - [`clusters`]: which services to back up together;
 //! - [`annotate`]: the stage `audit` and `crawl` run after the plan (causes, clusters);
 //! - [`diff`], [`whatif`]: two snapshots compared; the BAC paper's strategies priced;
-//! - [`commands`]: `diff`, `whatif` and `clusters` as library functions.
 
 mod annotate;
 pub mod cause;
 pub mod clusters;
-pub mod commands;
 pub mod diff;
 pub mod evidence;
 pub mod restore;

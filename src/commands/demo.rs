@@ -12,18 +12,20 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::pipeline::{self as run, CommonOptions, RunOutput};
+use super::{seconds, Output, Session};
+use crate::cli::DemoCmd;
 use crate::crawl::{Observer, Stop};
 use crate::error::Error;
 use crate::report::Format;
 use crate::rules;
-use crate::run::{self, CommonOptions, RunOutput};
 use crate::serve::{self, Flaky, ServeHandle, ServeOptions};
 use crate::source::{LiveOptions, Snapshot};
 
 /// The bundled rules (`rules/shop.toml`).
-pub const RULES: &str = include_str!("../rules/shop.toml");
+pub const RULES: &str = include_str!("../../rules/shop.toml");
 /// The bundled snapshot (`fixtures/shop/shop.ndjson`).
-pub const SNAPSHOT: &[u8] = include_bytes!("../fixtures/shop/shop.ndjson");
+pub const SNAPSHOT: &[u8] = include_bytes!("../../fixtures/shop/shop.ndjson");
 /// Names the bundled files in messages and reports.
 pub const RULES_NAME: &str = "rules/shop.toml";
 pub const SNAPSHOT_NAME: &str = "fixtures/shop/shop.ndjson";
@@ -185,4 +187,26 @@ fn out_dir(out: Option<&Path>) -> Result<PathBuf, Error> {
             .map(tempfile::TempDir::keep)
             .map_err(|e| Error::Other(format!("cannot create a temporary folder: {e}"))),
     }
+}
+/// `bacaudit demo` from its command line: serve the bundled world, crawl it, print the table,
+/// say where the reports are (the table is printed here, before that line).
+pub async fn command(d: DemoCmd, session: &Session) -> Result<Output, Error> {
+    let opts = DemoOptions {
+        out: d.out,
+        timeout: seconds("--timeout", d.timeout)?,
+        ..DemoOptions::default()
+    };
+    let stop = (session.stop)();
+    let demo = start(&opts).await?;
+    if !d.quiet {
+        session.console.eprint(&demo.server().banner());
+    }
+    let out = demo.run(session.observer.clone(), stop).await?;
+    session.console.finish();
+    session.console.print(&out.run.stdout);
+    session.console.eprint(&format!("{}\n", out.summary()));
+    Ok(Output {
+        exit_code: out.run.exit_code,
+        stdout: String::new(),
+    })
 }

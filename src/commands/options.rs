@@ -1,0 +1,69 @@
+//! Command-line arguments turned into the library's options, checked (exit code 2 on a bad
+//! value) before any work starts.
+
+use std::time::Duration;
+
+use super::pipeline::CommonOptions;
+use crate::cli::{CommonArgs, LimitArgs};
+use crate::crawl::{CrawlOptions, RetryPolicy};
+use crate::error::Error;
+use crate::explain::ExplainOptions;
+use crate::gate::parse_fail_on;
+use crate::report::Format;
+
+/// The options of `audit` and `crawl`.
+pub fn common_options(args: &CommonArgs, limits: &LimitArgs) -> Result<CommonOptions, Error> {
+    let format = Format::parse(&args.format).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown --format `{}` (known: {})",
+            args.format,
+            Format::NAMES.join(", ")
+        ))
+    })?;
+    Ok(CommonOptions {
+        rules: args.rules.clone(),
+        reports: args.reports.clone(),
+        format,
+        fail_on: parse_fail_on(&args.fail_on).map_err(Error::Usage)?,
+        baseline: args.baseline.clone(),
+        max_broken: args.max_broken,
+        max_orphans: args.max_orphans,
+        previous_snapshot: args.previous_snapshot.clone(),
+        crawl: CrawlOptions {
+            concurrency: limits.concurrency.max(1),
+            retry: RetryPolicy {
+                retries: limits.retries,
+                ..RetryPolicy::default()
+            },
+            max_resources: limits.max_resources,
+            max_depth: limits.max_depth,
+            ..CrawlOptions::default()
+        },
+        explain: ExplainOptions {
+            restore_points: args.restore_points.clone(),
+            clusters: args.clusters,
+            ..ExplainOptions::default()
+        },
+    })
+}
+
+/// A `--format` of the explain commands (table or json).
+pub fn explain_format(format: &str) -> Result<Format, Error> {
+    match Format::parse(format) {
+        Some(f @ (Format::Table | Format::Json)) => Ok(f),
+        _ => Err(Error::Usage(format!(
+            "unknown --format `{format}` (known: table, json)"
+        ))),
+    }
+}
+
+/// Seconds from the command line as a duration (`--timeout`, `--hold`).
+pub fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
+    if secs > 0.0 && secs.is_finite() {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} {secs} must be a positive number of seconds"
+        )))
+    }
+}
