@@ -22,6 +22,14 @@ pub struct Gate {
     pub max_orphans: u64,
 }
 
+impl Gate {
+    /// `fail_on` as `--fail-on` writes it (`broken_link,orphan`).
+    pub fn fail_on_list(&self) -> String {
+        let names: Vec<&str> = self.fail_on.iter().map(|k| k.as_str()).collect();
+        names.join(",")
+    }
+}
+
 impl Default for Gate {
     fn default() -> Self {
         Gate {

@@ -6,8 +6,9 @@ mod signals;
 
 use std::process::ExitCode;
 
+use bacaudit::cli;
 use bacaudit::cli::{Cli, Command};
-use bacaudit::commands::{self, Session};
+use bacaudit::commands::Session;
 use bacaudit::exit;
 use clap::Parser;
 use progress::Progress;
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
         console: progress.clone(),
         stop: Box::new(move || signals::stop_on_signals(progress.clone())),
     };
-    let result = runtime.block_on(commands::run(cli.command, &session));
+    let result = runtime.block_on(cli::run(cli.command, &session));
     session.console.finish();
     let code = match result {
         Ok(out) => {

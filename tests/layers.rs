@@ -31,9 +31,9 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     &["gate"],
     &["serve"],
-    // the commands on top
-    &["cli"],
+    // the commands on top, and the command line that calls them
     &["commands"],
+    &["cli"],
 ];
 
 /// Imports that break the order today, each with the reason it is still there. Empty is the

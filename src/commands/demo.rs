@@ -13,8 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::pipeline::{self as run, CommonOptions, RunOutput};
-use super::{seconds, Output, Session};
-use crate::cli::DemoCmd;
+use super::{Output, Session};
 use crate::crawl::{Observer, Stop};
 use crate::error::Error;
 use crate::report::Format;
@@ -188,17 +187,12 @@ fn out_dir(out: Option<&Path>) -> Result<PathBuf, Error> {
             .map_err(|e| Error::Other(format!("cannot create a temporary folder: {e}"))),
     }
 }
-/// `bacaudit demo` from its command line: serve the bundled world, crawl it, print the table,
-/// say where the reports are (the table is printed here, before that line).
-pub async fn command(d: DemoCmd, session: &Session) -> Result<Output, Error> {
-    let opts = DemoOptions {
-        out: d.out,
-        timeout: seconds("--timeout", d.timeout)?,
-        ..DemoOptions::default()
-    };
+/// `bacaudit demo`: serve the bundled world, crawl it, print the table, say where the
+/// reports are (the table is printed here, before that line); `quiet`: no `serving …` lines.
+pub async fn command(opts: &DemoOptions, quiet: bool, session: &Session) -> Result<Output, Error> {
     let stop = (session.stop)();
-    let demo = start(&opts).await?;
-    if !d.quiet {
+    let demo = start(opts).await?;
+    if !quiet {
         session.console.eprint(&demo.server().banner());
     }
     let out = demo.run(session.observer.clone(), stop).await?;

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::pipeline::{self as run, CommonOptions, Prepared};
-use super::{explain_format, Output};
+use super::Output;
 use crate::analyze::{self, Analysis};
-use crate::cli::{ClustersCmd, DiffCmd, WhatifCmd};
 use crate::crawl::{self, CrawlOptions, Quiet, Stop};
 use crate::error::Error;
 use crate::explain::{cluster, diff, whatif, PairCounts, Referrers};
@@ -192,34 +191,4 @@ pub async fn clusters(opts: &CommonOptions, snapshot: &Path) -> Result<Output, E
             )
         }),
     })
-}
-
-/// `bacaudit diff` from its command line.
-pub async fn diff_command(d: DiffCmd) -> Result<Output, Error> {
-    diff(&DiffOptions {
-        before: d.before,
-        after: d.after,
-        rules: d.rules,
-        format: explain_format(&d.format)?,
-        crawl: CrawlOptions::default(),
-    })
-    .await
-}
-
-/// `bacaudit whatif` from its command line.
-pub async fn whatif_command(w: WhatifCmd) -> Result<Output, Error> {
-    let mut opts = CommonOptions::new(&w.rules);
-    opts.format = explain_format(&w.format)?;
-    opts.previous_snapshot = w.previous_snapshot;
-    opts.explain.restore_points = w.restore_points;
-    whatif(&opts, &w.snapshot).await
-}
-
-/// `bacaudit clusters` from its command line.
-pub async fn clusters_command(c: ClustersCmd) -> Result<Output, Error> {
-    let mut opts = CommonOptions::new(&c.rules);
-    opts.format = explain_format(&c.format)?;
-    opts.explain.threshold = c.threshold;
-    opts.explain.finding_weight = c.finding_weight;
-    clusters(&opts, &c.snapshot).await
 }

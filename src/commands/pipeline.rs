@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{common_options, seconds, Output, Session};
-use crate::cli::{AuditCmd, CrawlCmd};
+use super::Output;
 use crate::crawl::{self, CrawlOptions, Fanout, Observer, ScannedSnapshot, Stop};
 use crate::error::Error;
 use crate::explain::{self, ExplainOptions, RestorePoints};
@@ -114,31 +113,6 @@ pub fn prepare(opts: &CommonOptions) -> Result<Prepared, Error> {
         previous,
         restore_points,
     })
-}
-
-/// `bacaudit audit` from its command line.
-pub async fn audit_command(a: AuditCmd, session: &Session) -> Result<Output, Error> {
-    let opts = common_options(&a.common, &a.limits)?;
-    let stop = (session.stop)();
-    audit(&opts, &a.snapshot, session.observer.clone(), stop)
-        .await
-        .map(RunOutput::into_output)
-}
-
-/// `bacaudit crawl` (and `crawl --resume`) from its command line.
-pub async fn crawl_command(c: CrawlCmd, session: &Session) -> Result<Output, Error> {
-    let opts = common_options(&c.common, &c.limits)?;
-    let live = LiveOptions {
-        timeout: seconds("--timeout", c.timeout)?,
-        max_body: c.max_body,
-    };
-    let stop = (session.stop)();
-    let observer = session.observer.clone();
-    match &c.resume {
-        Some(recording) => resume(&opts, live, recording, observer, stop).await,
-        None => crawl(&opts, live, c.record.as_deref(), observer, stop).await,
-    }
-    .map(RunOutput::into_output)
 }
 
 /// `bacaudit audit`: the pipeline over a recorded snapshot.

@@ -3,37 +3,35 @@
 
 use std::sync::Arc;
 
-use super::{seconds, Output, Session};
-use crate::cli::ServeCmd;
+use std::path::Path;
+
+use super::{Output, Session};
 use crate::error::Error;
 use crate::rules;
-use crate::serve::{self, Chaos, ServeOptions};
+use crate::serve::{self, ServeOptions};
 use crate::source::Snapshot;
 use crate::vocab::exit;
 
 /// Serves until interrupted; says where each service is served unless `--quiet`.
-pub async fn command(s: ServeCmd, session: &Session) -> Result<Output, Error> {
-    let opts = ServeOptions {
-        hold: seconds("--hold", s.hold)?,
-        writable: s.writable,
-        chaos: s.chaos.map(|probability| Chaos {
-            probability,
-            seed: s.chaos_seed,
-            max_failures: s.chaos_max,
-        }),
-        ..ServeOptions::default()
-    };
-    let rules = rules::load(&s.rules)?;
-    let snapshot = Arc::new(Snapshot::load(&s.snapshot)?);
+pub async fn command(
+    rules: &Path,
+    snapshot: &Path,
+    opts: ServeOptions,
+    quiet: bool,
+    session: &Session,
+) -> Result<Output, Error> {
+    let chaos = opts.chaos.is_some();
+    let rules = rules::load(rules)?;
+    let snapshot = Arc::new(Snapshot::load(snapshot)?);
     let interrupted = serve::interrupted();
     let handle = serve::serve(&rules, snapshot, opts).await?;
-    if !s.quiet {
+    if !quiet {
         session.console.print(&handle.banner());
     }
     interrupted.await;
     let injected = handle.chaos_injected();
     handle.shutdown().await;
-    if s.chaos.is_some() && !s.quiet {
+    if chaos && !quiet {
         session
             .console
             .print(&format!("chaos: {injected} requests failed on purpose\n"));

@@ -79,6 +79,20 @@ impl Format {
         }
     }
 
+    /// The name [`Format::parse`] reads (the first of [`Format::NAMES`] for each format).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Dot => "dot",
+            Format::Mermaid => "mermaid",
+        }
+    }
+
     /// Names accepted by [`Format::parse`] (aliases `md` and `mmd` left out).
     pub const NAMES: &'static [&'static str] = &[
         "table", "json", "markdown", "html", "sarif", "junit", "dot", "mermaid",

@@ -43,6 +43,13 @@ pub struct Chaos {
     pub max_failures: u32,
 }
 
+impl Chaos {
+    /// The seed when none is given.
+    pub const DEFAULT_SEED: u64 = 0;
+    /// Failures at most per URL when not given: below the crawl's default retries.
+    pub const DEFAULT_MAX_FAILURES: u32 = 3;
+}
+
 /// How chaos fails a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Strike {

@@ -1,8 +1,18 @@
-//! Command-line arguments (clap derive). Doc comments are the help text.
+//! What clap parses: commands and options (derive). Doc comments are the help text; each
+//! default is the library's own (`Default` impls and constants), written nowhere else, and
+//! clap prints it.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::commands::demo::DemoOptions;
+use crate::crawl::{CrawlOptions, RetryPolicy};
+use crate::explain::ExplainOptions;
+use crate::gate::Gate;
+use crate::report::Format;
+use crate::serve::{Chaos, ServeOptions};
+use crate::source::LiveOptions;
 
 /// Audit the link integrity of microservices restored from backups: broken links, orphans,
 /// and the compensating operations that repair them.
@@ -48,8 +58,8 @@ pub struct DiffCmd {
     /// (without it: group by origin).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// What to print on stdout: table or json [default: table].
-    #[arg(long, value_name = "F", default_value = "table")]
+    /// What to print on stdout: table or json.
+    #[arg(long, value_name = "F", default_value_t = Format::Table.name().into())]
     pub format: String,
     /// Accepted like on every command (this one shows no progress).
     #[arg(short, long)]
@@ -71,8 +81,8 @@ pub struct WhatifCmd {
     /// When SERVICE's backup was taken (RFC 3339); overrides the rules. May repeat.
     #[arg(long = "restore-point", value_name = "SERVICE=TIME")]
     pub restore_points: Vec<String>,
-    /// What to print on stdout: table or json [default: table].
-    #[arg(long, value_name = "F", default_value = "table")]
+    /// What to print on stdout: table or json.
+    #[arg(long, value_name = "F", default_value_t = Format::Table.name().into())]
     pub format: String,
     /// Accepted like on every command (this one shows no progress).
     #[arg(short, long)]
@@ -87,16 +97,14 @@ pub struct ClustersCmd {
     /// The snapshot whose references (and findings) weigh the pairs of services.
     #[arg(long, value_name = "PATH")]
     pub snapshot: PathBuf,
-    /// Recommend the first level whose cross-group weight is at most this share of the total
-    /// [default: 0.25].
-    #[arg(long, value_name = "SHARE", default_value_t = 0.25)]
+    /// Recommend the first level whose cross-group weight is at most this share of the total.
+    #[arg(long, value_name = "SHARE", default_value_t = ExplainOptions::default().threshold)]
     pub threshold: f64,
-    /// Weight a broken link or orphan adds to its pair of services, on top of its reference
-    /// [default: 1].
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Weight a broken link or orphan adds to its pair of services, on top of its reference.
+    #[arg(long, value_name = "N", default_value_t = ExplainOptions::default().finding_weight)]
     pub finding_weight: u64,
-    /// What to print on stdout: table or json [default: table].
-    #[arg(long, value_name = "F", default_value = "table")]
+    /// What to print on stdout: table or json.
+    #[arg(long, value_name = "F", default_value_t = Format::Table.name().into())]
     pub format: String,
     /// Accepted like on every command (this one shows no progress).
     #[arg(short, long)]
@@ -118,10 +126,10 @@ pub struct ApplyCmd {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
     /// Seconds before a request times out.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = LiveOptions::default().timeout.as_secs_f64())]
     pub timeout: f64,
     /// Retries of a transient failure.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().retries)]
     pub retries: u32,
     /// No output but errors.
     #[arg(short, long)]
@@ -152,19 +160,19 @@ pub struct CommonArgs {
     #[arg(long = "report", value_name = "FILE")]
     pub reports: Vec<PathBuf>,
     /// What to print on stdout.
-    #[arg(long, value_name = "F", default_value = "table")]
+    #[arg(long, value_name = "F", default_value_t = Format::Table.name().into())]
     pub format: String,
     /// Finding kinds that fail the run (comma-separated; `none` for nothing).
-    #[arg(long, value_name = "LIST", default_value = "broken_link,orphan")]
+    #[arg(long, value_name = "LIST", default_value_t = Gate::default().fail_on_list())]
     pub fail_on: String,
     /// A previous report (or baseline file): findings whose id it holds do not fail the run.
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
     /// Broken links tolerated before the run fails.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = Gate::default().max_broken)]
     pub max_broken: u64,
     /// Orphans tolerated before the run fails.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = Gate::default().max_orphans)]
     pub max_orphans: u64,
     /// The last good snapshot (before the disaster): `recreate` puts back its representations.
     #[arg(long, value_name = "PATH")]
@@ -185,10 +193,10 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 pub struct LimitArgs {
     /// Requests in flight at once, over all services.
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = CrawlOptions::default().concurrency)]
     pub concurrency: usize,
     /// Retries of a transient failure (timeouts, 429, 5xx).
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().retries)]
     pub retries: u32,
     /// Fetch at most this many URLs (and keep at most this many): links to further new URLs
     /// are cut, with a warning [default: 1000000 for crawl, so a world that makes up URLs
@@ -215,10 +223,10 @@ pub struct CrawlCmd {
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// Seconds before a request times out.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = LiveOptions::default().timeout.as_secs_f64())]
     pub timeout: f64,
     /// Largest response body read, in bytes; a larger one is cut and reported.
-    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = LiveOptions::default().max_body)]
     pub max_body: usize,
 }
 
@@ -243,7 +251,7 @@ pub struct ServeCmd {
     pub snapshot: PathBuf,
     /// Seconds a recorded `timeout` holds its request before closing the connection
     /// unanswered.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECS", default_value_t = ServeOptions::default().hold.as_secs_f64())]
     pub hold: f64,
     /// Accept PUT, PATCH (JSON Patch) and DELETE and apply them in memory, so `apply
     /// --execute` can be rehearsed against the served world (a DELETE also unlists the
@@ -255,11 +263,11 @@ pub struct ServeCmd {
     /// reset (soak tests: a crawler retrying more than --chaos-max times finds the true world).
     #[arg(long, value_name = "P")]
     pub chaos: Option<f64>,
-    /// The seed of --chaos: the same seed fails the same requests [default: 0].
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// The seed of --chaos: the same seed fails the same requests.
+    #[arg(long, value_name = "N", default_value_t = Chaos::DEFAULT_SEED)]
     pub chaos_seed: u64,
-    /// Failures at most per URL with --chaos [default: 3].
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// Failures at most per URL with --chaos.
+    #[arg(long, value_name = "N", default_value_t = Chaos::DEFAULT_MAX_FAILURES)]
     pub chaos_max: u32,
     /// No `serving …` lines; only errors.
     #[arg(short, long)]
@@ -273,7 +281,7 @@ pub struct DemoCmd {
     pub out: Option<PathBuf>,
     /// Seconds before a request times out: the bundled world's recorded timeout costs 4 of
     /// them.
-    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    #[arg(long, value_name = "SECS", default_value_t = DemoOptions::default().timeout.as_secs_f64())]
     pub timeout: f64,
     /// No progress bar and no `serving …` lines.
     #[arg(short, long)]

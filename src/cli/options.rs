@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::pipeline::CommonOptions;
-use crate::cli::{CommonArgs, LimitArgs};
+use super::args::{CommonArgs, LimitArgs};
+use crate::commands::pipeline::CommonOptions;
 use crate::crawl::{CrawlOptions, RetryPolicy};
 use crate::error::Error;
 use crate::explain::ExplainOptions;
