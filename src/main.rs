@@ -1,6 +1,11 @@
 //! The `bacaudit` binary: parse arguments, set up what only a process may (allocator, logging,
 //! the progress bar, Ctrl-C / SIGTERM), run the command in the library, exit with its code.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "the binary is where the process meets the terminal: errors and the demo's lines"
+)]
+
 mod progress;
 mod signals;
 

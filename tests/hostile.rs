@@ -1225,6 +1225,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// failure the server injected. `scripts/soak.sh` runs it.
 #[tokio::test]
 #[ignore = "soak: about 15 s per run; scripts/soak.sh or cargo test -- --ignored soak"]
+#[allow(
+    clippy::print_stderr,
+    reason = "the soak reports each run's figures on stderr (scripts/soak.sh shows them)"
+)]
 async fn soak_a_flaky_world_ends_with_the_ground_truth_every_time() {
     use std::io::BufRead;
     let runs: usize = env_or("SOAK_RUNS", 3);

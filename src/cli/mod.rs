@@ -162,19 +162,28 @@ mod tests {
         let explain = ExplainOptions::default();
         assert_eq!(c.threshold, explain.threshold);
         assert_eq!(c.finding_weight, explain.finding_weight);
-        assert_eq!(explain_format(&c.format).unwrap(), CommonOptions::new("r").format);
+        assert_eq!(
+            explain_format(&c.format).unwrap(),
+            CommonOptions::new("r").format
+        );
 
         let Command::Serve(s) = parse(&["serve", "--rules", "r", "--snapshot", "s"]) else {
             panic!("serve")
         };
-        assert_eq!(seconds("--hold", s.hold).unwrap(), ServeOptions::default().hold);
+        assert_eq!(
+            seconds("--hold", s.hold).unwrap(),
+            ServeOptions::default().hold
+        );
         assert_eq!(s.chaos_seed, Chaos::DEFAULT_SEED);
         assert_eq!(s.chaos_max, Chaos::DEFAULT_MAX_FAILURES);
 
         let Command::Demo(d) = parse(&["demo"]) else {
             panic!("demo")
         };
-        assert_eq!(seconds("--timeout", d.timeout).unwrap(), DemoOptions::default().timeout);
+        assert_eq!(
+            seconds("--timeout", d.timeout).unwrap(),
+            DemoOptions::default().timeout
+        );
         assert_eq!(Gate::default().fail_on_list(), "broken_link,orphan");
     }
 
