@@ -243,7 +243,51 @@ fn trim(
     t.possible = true;
     t.oldest = Some(oldest);
 
-    // Which resources the trim removes.
+    let cut = trimmed(graph, rules, points, snapshot, oldest);
+    t.missing.extend(uncounted_notes(rules, &cut.no_stamp));
+    let per_service = &cut.per_service;
+    t.services = per_service
+        .iter()
+        .map(|(&s, &(lost, uncounted))| TrimService {
+            service: rules.service(s).name.clone(),
+            restored_from: points.get(s).expect("trimmed services have one"),
+            lost,
+            uncounted,
+        })
+        .collect();
+    t.lost = Some(per_service.values().map(|v| v.0).sum());
+    t.uncounted = Some(per_service.values().map(|v| v.1).sum());
+
+    let (removed, orphans) = removed(report, graph, &cut.trimmed);
+    let created = created(graph, rules, &cut.trimmed, &orphans);
+    t.left = Some(FindingCounts {
+        broken_link: report.summary.broken_link - removed.broken_link + created.broken_link,
+        orphan: report.summary.orphan - removed.orphan + created.orphan,
+    });
+    t.removed = Some(removed);
+    t.created = Some(created);
+    t
+}
+
+/// What a trim to the oldest restore point cuts away.
+struct Cut {
+    /// The resources it removes.
+    trimmed: HashSet<NodeId>,
+    /// Per service restored to a later point: (removed, without timestamp).
+    per_service: BTreeMap<u16, (u64, u64)>,
+    /// Per kind: resources without a timestamp, not counted.
+    no_stamp: BTreeMap<KindId, u64>,
+}
+
+/// Which resources the trim removes: those written after `oldest` in services restored to a
+/// later point.
+fn trimmed(
+    graph: &Graph,
+    rules: &Rules,
+    points: &RestorePoints,
+    snapshot: &Snapshot,
+    oldest: Timestamp,
+) -> Cut {
     let mut trimmed: HashSet<NodeId> = HashSet::new();
     let mut per_service: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
     let mut no_stamp: BTreeMap<KindId, u64> = BTreeMap::new();
@@ -270,30 +314,36 @@ fn trim(
             }
         }
     }
-    for (k, n) in &no_stamp {
+    Cut {
+        trimmed,
+        per_service,
+        no_stamp,
+    }
+}
+
+/// Why some resources are not counted: per kind, its missing `timestamp` or date-times.
+fn uncounted_notes(rules: &Rules, no_stamp: &BTreeMap<KindId, u64>) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (k, n) in no_stamp {
         let kind = rules.kind(*k);
         let what = match &kind.timestamp {
             None => format!("kind `{}` has no `timestamp`", kind.name),
             Some(p) => format!("some `{}` resources have no date-time at {p}", kind.name),
         };
-        t.missing.push(format!(
+        notes.push(format!(
             "{what}: {n} resource(s) of service {} not counted",
             rules.service(kind.service).name
         ));
     }
-    t.services = per_service
-        .iter()
-        .map(|(&s, &(lost, uncounted))| TrimService {
-            service: rules.service(s).name.clone(),
-            restored_from: points.get(s).expect("trimmed services have one"),
-            lost,
-            uncounted,
-        })
-        .collect();
-    t.lost = Some(per_service.values().map(|v| v.0).sum());
-    t.uncounted = Some(per_service.values().map(|v| v.1).sum());
+    notes
+}
 
-    // Findings removed: their subject is trimmed.
+/// Findings removed: their subject is trimmed. Also every orphan's URL.
+fn removed<'r>(
+    report: &'r Report,
+    graph: &Graph,
+    trimmed: &HashSet<NodeId>,
+) -> (FindingCounts, BTreeSet<&'r str>) {
     let gone = |url: &str| graph.id(url).is_some_and(|id| trimmed.contains(&id));
     let mut removed = FindingCounts::default();
     let mut orphans: BTreeSet<&str> = BTreeSet::new();
@@ -313,8 +363,18 @@ fn trim(
             ReportFinding::Link(_) => {}
         }
     }
-    // Findings created: declared references from what remains to what is trimmed, and
-    // resources of an orphan rule whose every required referrer is trimmed.
+    (removed, orphans)
+}
+
+/// Findings created: declared references from what remains to what is trimmed, and
+/// resources of an orphan rule whose every required referrer is trimmed (and that are not
+/// orphans already).
+fn created(
+    graph: &Graph,
+    rules: &Rules,
+    trimmed: &HashSet<NodeId>,
+    orphans: &BTreeSet<&str>,
+) -> FindingCounts {
     let live = |id: NodeId| matches!(&graph.node(id).state, NodeState::Done(o) if o.is_ok());
     let mut created = FindingCounts::default();
     for e in &graph.edges {
@@ -349,13 +409,7 @@ fn trim(
             created.orphan += 1;
         }
     }
-    t.left = Some(FindingCounts {
-        broken_link: report.summary.broken_link - removed.broken_link + created.broken_link,
-        orphan: report.summary.orphan - removed.orphan + created.orphan,
-    });
-    t.removed = Some(removed);
-    t.created = Some(created);
-    t
+    created
 }
 
 /// The three strategies in one table, then what each number is made of.
@@ -371,6 +425,26 @@ pub fn render_table(w: &WhatIf) -> String {
             .map(|p| format!(" · previous {p}"))
             .unwrap_or_default()
     );
+    out.push_str(&grid(&strategy_rows(w), &[false, false, true, true, true]));
+    compensate_line(&mut out, &w.compensate);
+    trim_lines(&mut out, &w.trim);
+    let a = &w.accept;
+    let _ = writeln!(
+        out,
+        "accept: {} and {} stay ({} not data loss)",
+        count(a.broken_link, "broken link"),
+        count(a.orphan, "orphan"),
+        if a.unresolved == 1 {
+            "1 unresolved link is".to_string()
+        } else {
+            format!("{} unresolved links are", a.unresolved)
+        }
+    );
+    out
+}
+
+/// The table: one row per strategy with what it changes, loses and leaves.
+fn strategy_rows(w: &WhatIf) -> Vec<Vec<String>> {
     let c = &w.compensate;
     let t = &w.trim;
     let a = &w.accept;
@@ -427,8 +501,11 @@ pub fn render_table(w: &WhatIf) -> String {
         a.broken_link.to_string(),
         a.orphan.to_string(),
     ]);
-    out.push_str(&grid(&rows, &[false, false, true, true, true]));
+    rows
+}
 
+/// What the compensations are made of.
+fn compensate_line(out: &mut String, c: &Compensate) {
     let actions: Vec<String> = c
         .by_action
         .iter()
@@ -447,6 +524,11 @@ pub fn render_table(w: &WhatIf) -> String {
         c.placeholders,
         c.manual
     );
+}
+
+/// What the trim loses per service and what it removes and creates, or why it cannot be
+/// counted.
+fn trim_lines(out: &mut String, t: &Trim) {
     match (t.oldest, t.removed, t.created) {
         (Some(oldest), Some(r), Some(cr)) => {
             let svcs: Vec<String> = t
@@ -488,18 +570,6 @@ pub fn render_table(w: &WhatIf) -> String {
     for m in &t.missing {
         let _ = writeln!(out, "  - {m}");
     }
-    let _ = writeln!(
-        out,
-        "accept: {} and {} stay ({} not data loss)",
-        count(a.broken_link, "broken link"),
-        count(a.orphan, "orphan"),
-        if a.unresolved == 1 {
-            "1 unresolved link is".to_string()
-        } else {
-            format!("{} unresolved links are", a.unresolved)
-        }
-    );
-    out
 }
 
 /// `1 orphan`, `2 orphans`.

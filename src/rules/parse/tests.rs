@@ -1,7 +1,11 @@
 //! Tests of the rules parser: the example file field by field, normalization, and a catalogue
 //! of malformed files, each rejected with the exact line, key and a message fragment.
 
+use url::Url;
+
 use super::*;
+use crate::canon;
+use crate::rules::{BrokenAction, OrphanAction, PathTemplate, PointerPattern, Selector};
 
 const EXAMPLE: &str = include_str!("../../../rules/example.toml");
 
