@@ -30,6 +30,7 @@ pub mod explain;
 pub mod extract;
 pub mod gate;
 pub mod graph;
+pub mod http;
 pub mod intern;
 pub mod json;
 pub mod plan;

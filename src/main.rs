@@ -161,6 +161,7 @@ async fn dispatch(command: cli::Command, progress: Arc<Progress>) -> Result<(i32
             let live = LiveOptions {
                 timeout: seconds("--timeout", c.timeout)?,
                 max_body: c.max_body,
+                ..LiveOptions::default()
             };
             let stop = stop_on_signals(progress.clone());
             match &c.resume {

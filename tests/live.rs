@@ -1059,6 +1059,7 @@ async fn a_recorded_crawl_replays_to_the_same_findings() {
     let live = LiveOptions {
         timeout: Duration::from_millis(300),
         max_body: 4096,
+        ..LiveOptions::default()
     };
     let live_run = crawl_live_with(&rules, live, opts, recorder.clone(), Stop::never()).await;
     recorder.finish().unwrap();

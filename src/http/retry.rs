@@ -1,11 +1,14 @@
-//! Retry classification (DESIGN.md "Retry classification — contract"): what one fetch outcome
-//! means, whether to try again, and how long to wait.
+//! Retry classification (DESIGN.md "Retry classification — contract"): what one answer
+//! means, whether to try again, how long to wait — and the one retry loop ([`retry`]) that the
+//! crawl and `apply` both run their requests through.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
-use crate::vocab::Reason;
+use super::{Failure, Response};
+use crate::vocab::{Class, Reason};
 
 /// What an HTTP status means for a fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +89,86 @@ pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Dura
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// What the retry loop makes of one try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Final: keep this outcome.
+    Done,
+    /// Transient: try again (within the policy), after the server's `Retry-After` if it gave one.
+    Retry { retry_after: Option<Duration> },
+}
+
+/// A request (or a chain of redirects) that [`retry`] may make again.
+pub trait Retryable {
+    type Output: Send;
+
+    /// Makes try number `attempt` (from 1).
+    fn attempt(&mut self, attempt: u32) -> impl Future<Output = Self::Output> + Send;
+
+    /// Whether `out`, the outcome of try number `attempt`, is worth another try.
+    fn next(&self, out: &Self::Output, attempt: u32) -> Next;
+
+    /// Whether to wait out the backoff after `out` (a replayed answer would come back the same
+    /// at once, so replays do not sleep).
+    fn sleeps(&self, out: &Self::Output) -> bool {
+        let _ = out;
+        true
+    }
+
+    /// Told when a backoff wait starts (`true`) and when it ends (`false`).
+    fn waiting(&self, started: bool) {
+        let _ = started;
+    }
+}
+
+/// The one retry loop: tries `job` until an outcome is final or `policy.retries` retries are
+/// spent, waiting the backoff (full jitter, or the capped `Retry-After`) in between. Returns
+/// the last outcome and the number of tries. The timer is only touched when it waits, so a
+/// replay runs on any executor.
+pub async fn retry<R: Retryable>(policy: &RetryPolicy, job: &mut R) -> (R::Output, u32) {
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let out = job.attempt(attempts).await;
+        let retry_after = match job.next(&out, attempts) {
+            Next::Done => return (out, attempts),
+            Next::Retry { retry_after } => retry_after,
+        };
+        if attempts > policy.retries {
+            return (out, attempts);
+        }
+        let delay = policy.delay(attempts, retry_after);
+        if !delay.is_zero() && job.sleeps(&out) {
+            job.waiting(true);
+            tokio::time::sleep(delay).await;
+            job.waiting(false);
+        }
+    }
+}
+
+/// The retry decision for one plain request (no redirects followed): a transient status or a
+/// failure without an answer is tried again, anything else is final.
+pub fn next_of(result: &Result<Response, Failure>) -> Next {
+    match result {
+        Ok(resp) => match classify_status(resp.status) {
+            Verdict::Failed(r) if r.class() == Class::Transient => Next::Retry {
+                retry_after: resp.retry_after(),
+            },
+            _ => Next::Done,
+        },
+        Err(f) if f.reason().class() == Class::Transient => Next::Retry { retry_after: None },
+        Err(_) => Next::Done,
+    }
+}
+
+impl Response {
+    /// The server's `Retry-After`, as a delay from now.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| parse_retry_after(v, SystemTime::now()))
+    }
 }
 
 #[cfg(test)]
