@@ -11,3 +11,4 @@ mod reports;
 mod resume;
 mod serve;
 mod support;
+mod tls;

@@ -122,15 +122,14 @@ fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return Some(tls.to_string());
         }
-        // `io::Error::source` skips the error it wraps: look inside it too.
-        let inner = err
+        // `io::Error::source` skips the error it wraps (which may wrap another): step into it.
+        cur = match err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .and_then(|i| i.downcast_ref::<rustls::Error>());
-        if let Some(tls) = inner {
-            return Some(tls.to_string());
-        }
-        cur = err.source();
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
