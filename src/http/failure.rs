@@ -69,3 +69,55 @@ pub enum ClientError {
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::Class;
+
+    #[test]
+    fn every_failure_is_transient_with_its_reason_and_words() {
+        let cases = [
+            (
+                Failure::Timeout(Duration::from_millis(1500)),
+                Reason::Timeout,
+                "timed out after 1.5 s",
+            ),
+            (
+                Failure::Connect("refused".into()),
+                Reason::ConnectFailed,
+                "connection failed: refused",
+            ),
+            (
+                Failure::Tls("bad".into()),
+                Reason::ConnectFailed,
+                "TLS handshake failed (certificate not accepted?): bad",
+            ),
+            (
+                Failure::Closed("eof".into()),
+                Reason::ConnectionReset,
+                "connection closed without a complete answer: eof",
+            ),
+            (
+                Failure::BadBody("gz".into()),
+                Reason::ConnectionReset,
+                "bad response body: gz",
+            ),
+            (
+                Failure::InvalidStatus(999),
+                Reason::ServerError,
+                "invalid HTTP status 999 (handled as a server error)",
+            ),
+            (
+                Failure::BadRequest("uri".into()),
+                Reason::ConnectionReset,
+                "cannot make the request: uri",
+            ),
+        ];
+        for (failure, reason, words) in cases {
+            assert_eq!(failure.reason(), reason);
+            assert_eq!(failure.reason().class(), Class::Transient);
+            assert_eq!(failure.to_string(), words);
+        }
+    }
+}

@@ -227,4 +227,110 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
     }
+
+    /// Answers from a script (`None`: a transport failure), noting when each try came.
+    struct Scripted {
+        steps: Vec<Option<(u16, Option<&'static str>)>>,
+        tries: Vec<tokio::time::Instant>,
+        sleeps: bool,
+        waits: std::sync::Mutex<Vec<bool>>,
+    }
+
+    impl Scripted {
+        fn new(steps: Vec<Option<(u16, Option<&'static str>)>>, sleeps: bool) -> Scripted {
+            Scripted {
+                steps,
+                tries: Vec::new(),
+                sleeps,
+                waits: Default::default(),
+            }
+        }
+    }
+
+    impl Retryable for Scripted {
+        type Output = Result<Response, Failure>;
+
+        async fn attempt(&mut self, attempt: u32) -> Self::Output {
+            self.tries.push(tokio::time::Instant::now());
+            let i = (attempt as usize - 1).min(self.steps.len() - 1);
+            match self.steps[i] {
+                None => Err(Failure::Closed("reset".into())),
+                Some((status, retry_after)) => Ok(Response {
+                    status,
+                    headers: retry_after
+                        .map(|v| ("retry-after".to_string(), v.to_string()))
+                        .into_iter()
+                        .collect(),
+                    body: bytes::Bytes::new(),
+                    truncated: false,
+                }),
+            }
+        }
+
+        fn next(&self, out: &Self::Output, _attempt: u32) -> Next {
+            next_of(out)
+        }
+
+        fn sleeps(&self, _out: &Self::Output) -> bool {
+            self.sleeps
+        }
+
+        fn waiting(&self, started: bool) {
+            self.waits.lock().unwrap().push(started);
+        }
+    }
+
+    fn policy(retries: u32) -> RetryPolicy {
+        RetryPolicy {
+            retries,
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_loop_waits_the_retry_after_and_stops_at_a_final_answer() {
+        let mut job = Scripted::new(vec![Some((429, Some("2"))), None, Some((404, None))], true);
+        let (out, attempts) = retry(&policy(5), &mut job).await;
+        assert_eq!((out.unwrap().status, attempts), (404, 3));
+        assert_eq!(job.tries[1] - job.tries[0], Duration::from_secs(2));
+        assert!(job.tries[2] - job.tries[1] <= Duration::from_millis(500));
+        assert_eq!(*job.waits.lock().unwrap(), [true, false, true, false]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_loop_gives_up_after_the_retries_with_the_last_outcome() {
+        let mut job = Scripted::new(vec![Some((503, Some("1")))], true);
+        let started = tokio::time::Instant::now();
+        let (out, attempts) = retry(&policy(3), &mut job).await;
+        assert_eq!((out.unwrap().status, attempts), (503, 4));
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        let mut job = Scripted::new(vec![None], true);
+        let (out, attempts) = retry(&policy(0), &mut job).await;
+        assert_eq!(
+            (out.unwrap_err().reason(), attempts),
+            (Reason::ConnectionReset, 1)
+        );
+    }
+
+    /// A replayed source does not sleep: no timer is touched, so any executor runs it.
+    #[test]
+    fn a_job_that_does_not_sleep_runs_without_a_runtime() {
+        let mut job = Scripted::new(vec![Some((503, Some("30"))), Some((200, None))], false);
+        let (out, attempts) = futures::executor::block_on(retry(&policy(3), &mut job));
+        assert_eq!((out.unwrap().status, attempts), (200, 2));
+        assert!(job.waits.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn final_answers_are_not_retried() {
+        for status in [200, 302, 400, 401, 403, 404, 410] {
+            let resp = Response {
+                status,
+                headers: Vec::new().into(),
+                body: bytes::Bytes::new(),
+                truncated: false,
+            };
+            assert_eq!(next_of(&Ok(resp)), Next::Done, "{status}");
+        }
+    }
 }
