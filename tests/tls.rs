@@ -142,6 +142,57 @@ async fn the_client_sends_any_method_with_a_body_over_each_scheme(scheme: Scheme
     server.verify().await;
 }
 
+/// Credentials stay with their service when a redirect changes the transport too: an
+/// `https://` service with a key redirects to an `http://` one and back.
+#[tokio::test]
+async fn credentials_stay_with_their_service_across_schemes() {
+    let (secured, open) = (MockServer::start().await, MockServer::start().await);
+    let secured_over = Scheme::Https.over(&secured.uri()).await;
+    let open_uri = open.uri();
+    Mock::given(path("/to-open"))
+        .respond_with(crate::support::redirect(302, &url(&open_uri, "/landing")))
+        .expect(1)
+        .mount(&secured)
+        .await;
+    Mock::given(path("/to-secured"))
+        .respond_with(crate::support::redirect(
+            302,
+            &url(&secured_over.uri, "/back"),
+        ))
+        .expect(1)
+        .mount(&open)
+        .await;
+    for (server, p) in [(&open, "/landing"), (&secured, "/back")] {
+        Mock::given(path(p))
+            .respond_with(ResponseTemplate::new(404))
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+    let rules = Arc::new(
+        RulesBuilder::new()
+            .service("secured", &secured_over.uri, &["/to-open"])
+            .service("open", &open_uri, &["/to-secured"])
+            .auth("secured", "X-Api-Key", "k3y")
+            .build(),
+    );
+    let c = crate::support::crawl_live(&rules, LiveOptions::default(), fast(0)).await;
+    assert_eq!(c.count(BrokenLink), 2, "{:#?}", c.analysis.findings);
+    for r in secured.received_requests().await.unwrap() {
+        let key = r.headers.get("x-api-key").map(|v| v.to_str().unwrap());
+        assert_eq!(key, Some("k3y"), "{}", r.url);
+    }
+    for r in open.received_requests().await.unwrap() {
+        assert!(
+            r.headers.get("x-api-key").is_none(),
+            "{} got the key",
+            r.url
+        );
+    }
+    secured.verify().await;
+    open.verify().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The CLI: `SSL_CERT_FILE` (the system's roots) makes the test CA trusted
 
