@@ -1,5 +1,6 @@
 //! One error type for the whole tool: each stage's error wrapped, mapped to an exit code.
 
+use crate::http::ClientError;
 use crate::model::ReportError;
 use crate::rules::RulesError;
 use crate::source::SnapshotError;
@@ -15,6 +16,9 @@ pub enum Error {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The HTTP client cannot be built (a credential that cannot be sent, a TLS setting).
+    #[error(transparent)]
+    Client(#[from] ClientError),
     /// Bad command-line usage that clap could not catch.
     #[error("{0}")]
     Usage(String),
@@ -27,9 +31,11 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Rules(_) | Error::Snapshot(_) | Error::Report(_) | Error::Usage(_) => {
-                exit::INPUT
-            }
+            Error::Rules(_)
+            | Error::Snapshot(_)
+            | Error::Report(_)
+            | Error::Client(_)
+            | Error::Usage(_) => exit::INPUT,
             Error::Other(_) => exit::INPUT,
         }
     }

@@ -38,6 +38,7 @@ pub mod explain;
 pub mod extract;
 pub mod gate;
 pub mod graph;
+pub mod http;
 pub mod intern;
 pub mod json;
 pub mod model;

@@ -19,6 +19,7 @@ use bacaudit::vocab::FindingKind::{BrokenLink, Unresolved};
 use bytes::Bytes;
 use serde_json::json;
 
+use crate::support::tls::Scheme;
 use crate::support::world::{endless, repeated, Reply, Req, World};
 use crate::support::{crawl_live, fast, url, Crawled, RulesBuilder};
 
@@ -263,11 +264,10 @@ async fn a_redirect_loop_is_too_many_redirects() {
 // Slow, endless and compressed bodies
 
 /// Headers at once, then one byte every 100 ms forever: the whole-request timeout ends it.
-#[tokio::test]
-async fn a_slowloris_body_ends_as_a_timeout() {
+async fn a_slowloris_body_ends_as_a_timeout(scheme: Scheme) {
     let sent = Arc::new(AtomicUsize::new(0));
     let s = sent.clone();
-    let world = World::start(move |req: &Req| match req.target.as_str() {
+    let world = World::start_over(scheme, move |req: &Req| match req.target.as_str() {
         "/slow" => Reply::Stream {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -294,11 +294,10 @@ async fn a_slowloris_body_ends_as_a_timeout() {
 }
 
 /// An endless body at full speed: the source stops reading at the cap.
-#[tokio::test]
-async fn an_endless_body_is_cut_at_the_cap() {
+async fn an_endless_body_is_cut_at_the_cap(scheme: Scheme) {
     let sent = Arc::new(AtomicUsize::new(0));
     let s = sent.clone();
-    let world = World::start(move |req: &Req| match req.target.as_str() {
+    let world = World::start_over(scheme, move |req: &Req| match req.target.as_str() {
         "/huge" => Reply::Stream {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -346,12 +345,13 @@ fn deflated_mib_of_zeros() -> Bytes {
 
 /// Serves `/bomb` with `content-encoding` and a body that inflates to gigabytes.
 async fn bomb_world(
+    scheme: Scheme,
     encoding: &'static str,
     body: fn(Arc<AtomicUsize>) -> Reply,
 ) -> (World, Arc<AtomicUsize>) {
     let sent = Arc::new(AtomicUsize::new(0));
     let s = sent.clone();
-    let world = World::start(move |req: &Req| match req.target.as_str() {
+    let world = World::start_over(scheme, move |req: &Req| match req.target.as_str() {
         "/bomb" => match body(s.clone()) {
             Reply::Stream { body, .. } => Reply::Stream {
                 status: 200,
@@ -392,9 +392,8 @@ async fn assert_bomb_defused(world: &World, sent: &AtomicUsize) {
     assert_healthy(&c, world);
 }
 
-#[tokio::test]
-async fn a_gzip_bomb_is_cut_at_the_cap_after_inflating() {
-    let (world, sent) = bomb_world("gzip", |sent| {
+async fn a_gzip_bomb_is_cut_at_the_cap_after_inflating(scheme: Scheme) {
+    let (world, sent) = bomb_world(scheme, "gzip", |sent| {
         // A gzip header, then 4096 MiB of zeros (about 4 MiB compressed), no trailer.
         let head = Bytes::from_static(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
         Reply::Stream {
@@ -407,11 +406,10 @@ async fn a_gzip_bomb_is_cut_at_the_cap_after_inflating() {
     assert_bomb_defused(&world, &sent).await;
 }
 
-#[tokio::test]
-async fn a_brotli_bomb_is_cut_at_the_cap_after_inflating() {
+async fn a_brotli_bomb_is_cut_at_the_cap_after_inflating(scheme: Scheme) {
     // 4096 MiB of zeros in 3233 bytes (the `brotli` crate, quality 5, window 2^24).
     const BOMB: &[u8] = include_bytes!("support/bomb-4gib.br");
-    let (world, sent) = bomb_world("br", |sent| Reply::Stream {
+    let (world, sent) = bomb_world(scheme, "br", |sent| Reply::Stream {
         status: 200,
         headers: Vec::new(),
         body: repeated(Bytes::from_static(BOMB), Bytes::new(), 0, sent),
@@ -422,8 +420,7 @@ async fn a_brotli_bomb_is_cut_at_the_cap_after_inflating() {
 
 /// Compressed bodies are decoded before their links are read; an encoding the crawler does not
 /// decode leaves the body as it came (here: not JSON, so a resource without links).
-#[tokio::test]
-async fn gzip_and_deflate_bodies_are_decoded() {
+async fn gzip_and_deflate_bodies_are_decoded(scheme: Scheme) {
     use std::io::Write;
     fn encoded(encoding: &str, body: &str) -> Reply {
         let bytes = match encoding {
@@ -449,7 +446,7 @@ async fn gzip_and_deflate_bodies_are_decoded() {
             body: bytes.into(),
         }
     }
-    let world = World::start(|req: &Req| {
+    let world = World::start_over(scheme, |req: &Req| {
         let link = |to: &str| format!("{{\"next\":\"{}{to}\"}}", req.base);
         match req.target.as_str() {
             "/gz" => encoded("gzip", &link("/from-gz")),
@@ -573,11 +570,10 @@ async fn json_after_a_byte_order_mark_is_read() {
 
 /// A redirect's body is never read: one that never ends is followed at once, not after the
 /// whole-request timeout.
-#[tokio::test]
-async fn a_redirect_with_an_endless_body_is_followed_at_once() {
+async fn a_redirect_with_an_endless_body_is_followed_at_once(scheme: Scheme) {
     let sent = Arc::new(AtomicUsize::new(0));
     let s = sent.clone();
-    let world = World::start(move |req: &Req| match req.target.as_str() {
+    let world = World::start_over(scheme, move |req: &Req| match req.target.as_str() {
         "/moved" => Reply::Stream {
             status: 302,
             headers: vec![("location".into(), "/here".into())],
@@ -756,9 +752,8 @@ async fn duplicate_keys_keep_the_last() {
 
 /// RFC 9110: a status outside 100-599 is invalid and is handled as a 5xx. It was a
 /// `broken_link` (`client_error`), and its recording (`"status": 999`) could not be loaded.
-#[tokio::test]
-async fn a_status_outside_100_to_599_is_a_server_error_and_replays() {
-    let world = World::start(|req: &Req| match req.target.as_str() {
+async fn a_status_outside_100_to_599_is_a_server_error_and_replays(scheme: Scheme) {
+    let world = World::start_over(scheme, |req: &Req| match req.target.as_str() {
         "/six-hundred" => Reply::json(&json!({})).with_status(600),
         "/nine-nine-nine" => Reply::status(999),
         _ => healthy(req),
@@ -803,9 +798,8 @@ async fn a_status_outside_100_to_599_is_a_server_error_and_replays() {
 
 /// The status line is the answer: a 404 whose body cannot be read (a bad gzip stream, a
 /// connection cut mid-body) is still a 404, not a transient reset retried into `unresolved`.
-#[tokio::test]
-async fn a_failed_answer_with_a_broken_body_keeps_its_status() {
-    let world = World::start(|req: &Req| match req.target.as_str() {
+async fn a_failed_answer_with_a_broken_body_keeps_its_status(scheme: Scheme) {
+    let world = World::start_over(scheme, |req: &Req| match req.target.as_str() {
         "/gone-gzip" => Reply::Full {
             status: 404,
             headers: vec![
@@ -821,10 +815,11 @@ async fn a_failed_answer_with_a_broken_body_keeps_its_status() {
         b"HTTP/1.1 410 Gone\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"gone\":",
     ))
     .await;
+    let cut_over = scheme.over(&cut.uri).await;
     let r = Arc::new(
         RulesBuilder::new()
             .service("api", &world.uri, &["/gone-gzip", "/ok"])
-            .service("cut", &cut.uri, &["/gone-cut"])
+            .service("cut", &cut_over.uri, &["/gone-cut"])
             .build(),
     );
     let c = crawl_live(&r, LiveOptions::default(), fast(2)).await;
@@ -838,7 +833,7 @@ async fn a_failed_answer_with_a_broken_body_keeps_its_status() {
     );
     assert_seed_finding(
         &c,
-        &url(&cut.uri, "/gone-cut"),
+        &url(&cut_over.uri, "/gone-cut"),
         BrokenLink,
         "gone",
         Some(410),
@@ -1059,17 +1054,16 @@ fn world_status(redirect: &str) -> u16 {
 /// and redirects from the secured service to an open one, every report format and a
 /// recording: the secret reaches the secured service only, and no file, stdout or stderr
 /// holds it.
-#[tokio::test]
-async fn the_secret_reaches_its_service_only_and_is_written_nowhere() {
+async fn the_secret_reaches_its_service_only_and_is_written_nowhere(scheme: Scheme) {
     const SECRET: &str = "Bearer sup3r-s3cret-VALUE-7c1d";
     const FRAGMENT: &str = "s3cret-VALUE";
-    let open = World::start(|req: &Req| match req.target.as_str() {
+    let open = World::start_over(scheme, |req: &Req| match req.target.as_str() {
         "/landing" | "/theirs" => Reply::json(&json!({"id": 1})),
         _ => Reply::status(404),
     })
     .await;
     let open_uri = open.uri.clone();
-    let secured = World::start(move |req: &Req| match req.target.as_str() {
+    let secured = World::start_over(scheme, move |req: &Req| match req.target.as_str() {
         "/start" => Reply::json(&json!({
             "theirs": format!("{open_uri}/theirs"),
             "gone": format!("{open_uri}/gone"),
@@ -1110,6 +1104,9 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere() {
     .unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
+    // The system's roots, for the CLI: the test CA (harmless over http://).
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &crate::support::tls::pki().ca_pem).unwrap();
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bacaudit"));
     cmd.arg("crawl").arg("--rules").arg(&rules);
     for ext in ["json", "md", "html", "sarif", "xml", "dot", "mmd", "txt"] {
@@ -1119,6 +1116,7 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere() {
         .arg(out.join("drill.ndjson"))
         .args(["--retries", "1", "--timeout", "5", "--format", "json"])
         .env("BACAUDIT_TEST_SECRET", SECRET)
+        .env("SSL_CERT_FILE", &ca)
         .env("RUST_LOG", "trace");
     let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
@@ -1188,6 +1186,20 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere() {
     assert!(stderr.contains("BACAUDIT_TEST_SECRET"), "{stderr}");
     assert!(!stderr.contains(FRAGMENT), "{stderr}");
 }
+
+// Slow, endless, compressed and broken bodies, invalid statuses and credentials, over
+// `http://` (the hyper fast path) and `https://` (reqwest and rustls behind a TLS front).
+crate::both_schemes!(
+    a_slowloris_body_ends_as_a_timeout,
+    an_endless_body_is_cut_at_the_cap,
+    a_gzip_bomb_is_cut_at_the_cap_after_inflating,
+    a_brotli_bomb_is_cut_at_the_cap_after_inflating,
+    gzip_and_deflate_bodies_are_decoded,
+    a_redirect_with_an_endless_body_is_followed_at_once,
+    a_status_outside_100_to_599_is_a_server_error_and_replays,
+    a_failed_answer_with_a_broken_body_keeps_its_status,
+    the_secret_reaches_its_service_only_and_is_written_nowhere,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Soak: a flaky world, crawled again and again

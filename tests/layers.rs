@@ -38,10 +38,7 @@ const LAYERS: &[&[&str]] = &[
 
 /// Imports that break the order today, each with the reason it is still there. Empty is the
 /// goal; the check fails when an entry is no longer needed.
-const KNOWN: &[(&str, &str)] = &[
-    // building the reqwest client fails with `Error::Other`: goes with the one HTTP layer
-    ("source", "error"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use wiremock::matchers::{any, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::tls::Scheme;
 use crate::support::{
     answer, crawl_live, crawl_live_with, crawl_with, dead_port, fast, paths, redirect, url,
     Counter, Crawled, Gauge, Hangup, RulesBuilder, Script, Scripted,
@@ -34,25 +35,22 @@ async fn mount(server: &MockServer, p: &str, status: u16, times: u64) {
         .await;
 }
 
-fn one_service(server: &MockServer, seeds: &[&str]) -> Arc<bacaudit::rules::Rules> {
-    Arc::new(
-        RulesBuilder::new()
-            .service("api", &server.uri(), seeds)
-            .build(),
-    )
+/// One service `api` on `uri` (a server reached over a scheme).
+fn one_service(uri: &str, seeds: &[&str]) -> Arc<bacaudit::rules::Rules> {
+    Arc::new(RulesBuilder::new().service("api", uri, seeds).build())
 }
 
 // ---------------------------------------------------------------------------------------------
 // The classification table, row by row
 
-#[tokio::test]
-async fn not_found_and_gone_are_requested_once_and_broken() {
+async fn not_found_and_gone_are_requested_once_and_broken(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     mount(&server, "/a", 404, 1).await;
     mount(&server, "/b", 410, 1).await;
-    let rules = one_service(&server, &["/a", "/b"]);
+    let rules = one_service(&over.uri, &["/a", "/b"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
-    let u = |p| url(&server.uri(), p);
+    let u = |p| url(&over.uri, p);
     c.assert_seed(&u("/a"), BrokenLink, "permanent", "not_found", Some(404), 1);
     c.assert_seed(&u("/b"), BrokenLink, "permanent", "gone", Some(410), 1);
     assert_eq!((c.graph.stats.requests, c.graph.stats.retries), (2, 0));
@@ -61,38 +59,38 @@ async fn not_found_and_gone_are_requested_once_and_broken() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn access_denied_is_unresolved_and_not_retried() {
+async fn access_denied_is_unresolved_and_not_retried(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     mount(&server, "/401", 401, 1).await;
     mount(&server, "/403", 403, 1).await;
-    let rules = one_service(&server, &["/401", "/403"]);
+    let rules = one_service(&over.uri, &["/401", "/403"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
     for (p, s) in [("/401", 401), ("/403", 403)] {
-        let u = url(&server.uri(), p);
+        let u = url(&over.uri, p);
         c.assert_seed(&u, Unresolved, "access", "access_denied", Some(s), 1);
     }
     assert_eq!(c.graph.stats.retries, 0);
     server.verify().await;
 }
 
-#[tokio::test]
-async fn other_client_errors_are_broken_once() {
+async fn other_client_errors_are_broken_once(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     mount(&server, "/400", 400, 1).await;
     mount(&server, "/422", 422, 1).await;
-    let rules = one_service(&server, &["/400", "/422"]);
+    let rules = one_service(&over.uri, &["/400", "/422"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
     for (p, s) in [("/400", 400), ("/422", 422)] {
-        let u = url(&server.uri(), p);
+        let u = url(&over.uri, p);
         c.assert_seed(&u, BrokenLink, "permanent", "client_error", Some(s), 1);
     }
     server.verify().await;
 }
 
-#[tokio::test]
-async fn transient_statuses_are_retried_then_unresolved() {
+async fn transient_statuses_are_retried_then_unresolved(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     let rows = [
         (408, "timeout"),
         (425, "rate_limited"),
@@ -108,10 +106,10 @@ async fn transient_statuses_are_retried_then_unresolved() {
     }
     let seeds: Vec<String> = rows.iter().map(|(s, _)| format!("/{s}")).collect();
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let rules = one_service(&server, &seeds);
+    let rules = one_service(&over.uri, &seeds);
     let c = crawl_live(&rules, LiveOptions::default(), fast(retries)).await;
     for (s, reason) in rows {
-        let u = url(&server.uri(), &format!("/{s}"));
+        let u = url(&over.uri, &format!("/{s}"));
         c.assert_seed(&u, Unresolved, "transient", reason, Some(s), retries + 1);
         let (_, l) = c.finding(&u);
         assert!(l.detail.ends_with("after 3 attempts"), "{}", l.detail);
@@ -123,9 +121,9 @@ async fn transient_statuses_are_retried_then_unresolved() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn a_transient_failure_that_turns_permanent_ends_broken() {
+async fn a_transient_failure_that_turns_permanent_ends_broken(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     Mock::given(path("/flaky"))
         .respond_with(Script::new(vec![
             ResponseTemplate::new(503),
@@ -134,17 +132,17 @@ async fn a_transient_failure_that_turns_permanent_ends_broken() {
         .expect(2)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/flaky"]);
+    let rules = one_service(&over.uri, &["/flaky"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
-    let u = url(&server.uri(), "/flaky");
+    let u = url(&over.uri, "/flaky");
     c.assert_seed(&u, BrokenLink, "permanent", "not_found", Some(404), 2);
     assert_eq!((c.graph.stats.requests, c.graph.stats.retries), (2, 1));
     server.verify().await;
 }
 
-#[tokio::test]
-async fn service_unavailable_then_ok_ends_ok_after_one_retry() {
+async fn service_unavailable_then_ok_ends_ok_after_one_retry(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     Mock::given(path("/warming"))
         .respond_with(Script::new(vec![
             ResponseTemplate::new(503),
@@ -153,9 +151,9 @@ async fn service_unavailable_then_ok_ends_ok_after_one_retry() {
         .expect(2)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/warming"]);
+    let rules = one_service(&over.uri, &["/warming"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
-    let o = c.outcome(&url(&server.uri(), "/warming"));
+    let o = c.outcome(&url(&over.uri, "/warming"));
     assert!(o.is_ok(), "{o:?}");
     assert_eq!((o.status, o.attempts), (Some(200), 2));
     assert_eq!((c.graph.stats.requests, c.graph.stats.retries), (2, 1));
@@ -164,13 +162,13 @@ async fn service_unavailable_then_ok_ends_ok_after_one_retry() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn always_unavailable_ends_unresolved_after_retries_plus_one() {
+async fn always_unavailable_ends_unresolved_after_retries_plus_one(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     mount(&server, "/down", 503, 5).await;
-    let rules = one_service(&server, &["/down"]);
+    let rules = one_service(&over.uri, &["/down"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(4)).await;
-    let u = url(&server.uri(), "/down");
+    let u = url(&over.uri, "/down");
     c.assert_seed(&u, Unresolved, "transient", "server_error", Some(503), 5);
     let (_, l) = c.finding(&u);
     assert_eq!(l.detail, "503 Service Unavailable after 5 attempts");
@@ -180,9 +178,9 @@ async fn always_unavailable_ends_unresolved_after_retries_plus_one() {
 
 /// `Retry-After` wins over the (1 ms) backoff: the retry comes no sooner than the server asked,
 /// capped by the policy. Only a lower bound is asserted (a sleep is never shorter than asked).
-#[tokio::test]
-async fn retry_after_is_honoured_up_to_the_cap() {
+async fn retry_after_is_honoured_up_to_the_cap(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     let script = Script::new(vec![
         ResponseTemplate::new(429).insert_header("retry-after", "1"),
         ResponseTemplate::new(404),
@@ -192,11 +190,11 @@ async fn retry_after_is_honoured_up_to_the_cap() {
         .expect(2)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/busy"]);
+    let rules = one_service(&over.uri, &["/busy"]);
     let mut opts = fast(3);
     opts.retry.max_retry_after = Duration::from_millis(300);
     let c = crawl_live(&rules, LiveOptions::default(), opts).await;
-    let u = url(&server.uri(), "/busy");
+    let u = url(&over.uri, "/busy");
     c.assert_seed(&u, BrokenLink, "permanent", "not_found", Some(404), 2);
     let t = script.times();
     assert_eq!(t.len(), 2);
@@ -262,9 +260,9 @@ async fn retry_after_delays_are_exact_on_a_paused_clock() {
     assert_eq!(k[1] - k[0], Duration::from_secs(30));
 }
 
-#[tokio::test]
-async fn rate_limited_with_retry_after_then_ok() {
+async fn rate_limited_with_retry_after_then_ok(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     Mock::given(path("/busy"))
         .respond_with(Script::new(vec![
             ResponseTemplate::new(429).insert_header("retry-after", "1"),
@@ -273,38 +271,42 @@ async fn rate_limited_with_retry_after_then_ok() {
         .expect(2)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/busy"]);
+    let rules = one_service(&over.uri, &["/busy"]);
     let mut opts = fast(3);
     opts.retry.max_retry_after = Duration::from_millis(50);
     let c = crawl_live(&rules, LiveOptions::default(), opts).await;
-    let o = c.outcome(&url(&server.uri(), "/busy"));
+    let o = c.outcome(&url(&over.uri, "/busy"));
     assert!(o.is_ok() && o.attempts == 2, "{o:?}");
     assert_eq!(c.graph.stats.retries, 1);
     server.verify().await;
 }
 
-#[tokio::test]
-async fn a_timeout_is_transient_with_no_status() {
+async fn a_timeout_is_transient_with_no_status(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     Mock::given(path("/slow"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
         .expect(2)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/slow"]);
+    let rules = one_service(&over.uri, &["/slow"]);
     let live = LiveOptions {
         timeout: Duration::from_millis(200),
         ..LiveOptions::default()
     };
     let c = crawl_live(&rules, live, fast(1)).await;
-    let u = url(&server.uri(), "/slow");
+    let u = url(&over.uri, "/slow");
     c.assert_seed(&u, Unresolved, "transient", "timeout", None, 2);
     server.verify().await;
 }
 
-#[tokio::test]
-async fn connection_refused_is_connect_failed_and_transient() {
-    let uri = format!("http://127.0.0.1:{}", dead_port());
+async fn connection_refused_is_connect_failed_and_transient(scheme: Scheme) {
+    let scheme = if scheme == Scheme::Http {
+        "http"
+    } else {
+        "https"
+    };
+    let uri = format!("{scheme}://127.0.0.1:{}", dead_port());
     let rules = Arc::new(RulesBuilder::new().service("down", &uri, &["/x"]).build());
     let c = crawl_live(&rules, LiveOptions::default(), fast(2)).await;
     let u = url(&uri, "/x");
@@ -312,33 +314,33 @@ async fn connection_refused_is_connect_failed_and_transient() {
     assert_eq!((c.graph.stats.requests, c.graph.stats.retries), (3, 2));
 }
 
-#[tokio::test]
-async fn a_connection_closed_without_an_answer_is_connection_reset() {
+async fn a_connection_closed_without_an_answer_is_connection_reset(scheme: Scheme) {
     let hangup = Hangup::start().await;
+    let over = scheme.over(&hangup.uri).await;
     let rules = Arc::new(
         RulesBuilder::new()
-            .service("rude", &hangup.uri, &["/x"])
+            .service("rude", &over.uri, &["/x"])
             .build(),
     );
     let c = crawl_live(&rules, LiveOptions::default(), fast(1)).await;
-    let u = url(&hangup.uri, "/x");
+    let u = url(&over.uri, "/x");
     c.assert_seed(&u, Unresolved, "transient", "connection_reset", None, 2);
     assert!(hangup.accepted.load(Ordering::SeqCst) >= 2);
 }
 
-#[tokio::test]
-async fn an_answer_cut_mid_body_is_connection_reset() {
+async fn an_answer_cut_mid_body_is_connection_reset(scheme: Scheme) {
     let cut = Hangup::replying(Some(
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":",
     ))
     .await;
+    let over = scheme.over(&cut.uri).await;
     let rules = Arc::new(
         RulesBuilder::new()
-            .service("cut", &cut.uri, &["/x"])
+            .service("cut", &over.uri, &["/x"])
             .build(),
     );
     let c = crawl_live(&rules, LiveOptions::default(), fast(1)).await;
-    let u = url(&cut.uri, "/x");
+    let u = url(&over.uri, "/x");
     // A 200 head came, but no whole answer: no status to report, retried like a reset.
     c.assert_seed(&u, Unresolved, "transient", "connection_reset", None, 2);
     assert_eq!(cut.accepted.load(Ordering::SeqCst), 2);
@@ -347,9 +349,9 @@ async fn an_answer_cut_mid_body_is_connection_reset() {
 // ---------------------------------------------------------------------------------------------
 // Redirects
 
-#[tokio::test]
-async fn an_in_scope_redirect_chain_is_followed_to_its_end() {
+async fn an_in_scope_redirect_chain_is_followed_to_its_end(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     // Five redirects (the most allowed), mixing statuses and relative/absolute locations.
     let hops = [
         (301, "/r1"),
@@ -360,7 +362,7 @@ async fn an_in_scope_redirect_chain_is_followed_to_its_end() {
     ];
     for (i, (s, to)) in hops.iter().enumerate() {
         let to = if i == 2 {
-            url(&server.uri(), to)
+            url(&over.uri, to)
         } else {
             to.to_string()
         };
@@ -371,9 +373,9 @@ async fn an_in_scope_redirect_chain_is_followed_to_its_end() {
             .await;
     }
     mount(&server, "/r5", 404, 1).await;
-    let rules = one_service(&server, &["/r0"]);
+    let rules = one_service(&over.uri, &["/r0"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
-    let u = url(&server.uri(), "/r0");
+    let u = url(&over.uri, "/r0");
     // The seed's outcome is its chain's final answer: one attempt, six requests, no retries.
     c.assert_seed(&u, BrokenLink, "permanent", "not_found", Some(404), 1);
     assert_eq!((c.graph.stats.requests, c.graph.stats.retries), (6, 0));
@@ -384,9 +386,9 @@ async fn an_in_scope_redirect_chain_is_followed_to_its_end() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn an_in_scope_redirect_chain_to_ok_is_ok() {
+async fn an_in_scope_redirect_chain_to_ok_is_ok(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     for i in 0..5 {
         Mock::given(path(format!("/r{i}")))
             .respond_with(redirect(302, &format!("/r{}", i + 1)))
@@ -399,17 +401,17 @@ async fn an_in_scope_redirect_chain_to_ok_is_ok() {
         .expect(1)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/r0"]);
+    let rules = one_service(&over.uri, &["/r0"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
-    let o = c.outcome(&url(&server.uri(), "/r0"));
+    let o = c.outcome(&url(&over.uri, "/r0"));
     assert!(o.is_ok(), "{o:?}");
     assert!(c.analysis.findings.is_empty(), "{:#?}", c.analysis.findings);
     server.verify().await;
 }
 
-#[tokio::test]
-async fn a_sixth_redirect_is_too_many_redirects() {
+async fn a_sixth_redirect_is_too_many_redirects(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     for i in 0..6 {
         Mock::given(path(format!("/r{i}")))
             .respond_with(redirect(302, &format!("/r{}", i + 1)))
@@ -418,9 +420,9 @@ async fn a_sixth_redirect_is_too_many_redirects() {
             .await;
     }
     mount(&server, "/r6", 200, 0).await;
-    let rules = one_service(&server, &["/r0"]);
+    let rules = one_service(&over.uri, &["/r0"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
-    let u = url(&server.uri(), "/r0");
+    let u = url(&over.uri, "/r0");
     c.assert_seed(
         &u,
         BrokenLink,
@@ -433,12 +435,15 @@ async fn a_sixth_redirect_is_too_many_redirects() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn a_redirect_out_of_scope_is_unresolved_and_never_followed() {
+async fn a_redirect_out_of_scope_is_unresolved_and_never_followed(scheme: Scheme) {
     let inside = MockServer::start().await;
     let outside = MockServer::start().await;
+    let (inside_over, outside_over) = (
+        scheme.over(&inside.uri()).await,
+        scheme.over(&outside.uri()).await,
+    );
     Mock::given(path("/away"))
-        .respond_with(redirect(302, &url(&outside.uri(), "/elsewhere")))
+        .respond_with(redirect(302, &url(&outside_over.uri, "/elsewhere")))
         .expect(1)
         .mount(&inside)
         .await;
@@ -447,9 +452,9 @@ async fn a_redirect_out_of_scope_is_unresolved_and_never_followed() {
         .expect(0)
         .mount(&outside)
         .await;
-    let rules = one_service(&inside, &["/away"]);
+    let rules = one_service(&inside_over.uri, &["/away"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
-    let u = url(&inside.uri(), "/away");
+    let u = url(&inside_over.uri, "/away");
     c.assert_seed(
         &u,
         Unresolved,
@@ -466,13 +471,16 @@ async fn a_redirect_out_of_scope_is_unresolved_and_never_followed() {
 // ---------------------------------------------------------------------------------------------
 // Credentials, body cap
 
-#[tokio::test]
-async fn the_auth_header_reaches_its_own_service_only_even_across_a_redirect() {
+async fn the_auth_header_reaches_its_own_service_only_even_across_a_redirect(scheme: Scheme) {
     let secured = MockServer::start().await;
     let open = MockServer::start().await;
+    let (secured_over, open_over) = (
+        scheme.over(&secured.uri()).await,
+        scheme.over(&open.uri()).await,
+    );
     mount(&secured, "/mine", 404, 1).await;
     Mock::given(path("/to-open"))
-        .respond_with(redirect(302, &url(&open.uri(), "/landing")))
+        .respond_with(redirect(302, &url(&open_over.uri, "/landing")))
         .expect(1)
         .mount(&secured)
         .await;
@@ -480,7 +488,7 @@ async fn the_auth_header_reaches_its_own_service_only_even_across_a_redirect() {
     mount(&open, "/landing", 404, 1).await;
     // And the other way round: a redirect into the secured service carries its header there.
     Mock::given(path("/to-secured"))
-        .respond_with(redirect(302, &url(&secured.uri(), "/back")))
+        .respond_with(redirect(302, &url(&secured_over.uri, "/back")))
         .expect(1)
         .mount(&open)
         .await;
@@ -488,8 +496,8 @@ async fn the_auth_header_reaches_its_own_service_only_even_across_a_redirect() {
     let token = "Bearer s3cr3t-token";
     let rules = Arc::new(
         RulesBuilder::new()
-            .service("secured", &secured.uri(), &["/mine", "/to-open"])
-            .service("open", &open.uri(), &["/theirs", "/to-secured"])
+            .service("secured", &secured_over.uri, &["/mine", "/to-open"])
+            .service("open", &open_over.uri, &["/theirs", "/to-secured"])
             .auth("secured", "X-Api-Key", token)
             .build(),
     );
@@ -532,25 +540,49 @@ async fn the_auth_header_reaches_its_own_service_only_even_across_a_redirect() {
     open.verify().await;
 }
 
-#[tokio::test]
-async fn a_body_over_the_cap_is_body_too_large() {
+async fn a_body_over_the_cap_is_body_too_large(scheme: Scheme) {
     let server = MockServer::start().await;
+    let over = scheme.over(&server.uri()).await;
     Mock::given(path("/huge"))
         .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(64 * 1024)))
         .expect(1)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/huge"]);
+    let rules = one_service(&over.uri, &["/huge"]);
     let live = LiveOptions {
         max_body: 1024,
         ..LiveOptions::default()
     };
     let c = crawl_live(&rules, live, fast(3)).await;
-    let u = url(&server.uri(), "/huge");
+    let u = url(&over.uri, "/huge");
     // The resource exists (200) but was not read: not a broken link, not retried.
     c.assert_seed(&u, Unresolved, "permanent", "body_too_large", Some(200), 1);
     server.verify().await;
 }
+
+// Each behaviour test above, over `http://` (the hyper fast path) and over `https://` (reqwest
+// and rustls, through a TLS front on the same server): `NAME::http` and `NAME::https`.
+crate::both_schemes!(
+    not_found_and_gone_are_requested_once_and_broken,
+    access_denied_is_unresolved_and_not_retried,
+    other_client_errors_are_broken_once,
+    transient_statuses_are_retried_then_unresolved,
+    a_transient_failure_that_turns_permanent_ends_broken,
+    service_unavailable_then_ok_ends_ok_after_one_retry,
+    always_unavailable_ends_unresolved_after_retries_plus_one,
+    retry_after_is_honoured_up_to_the_cap,
+    rate_limited_with_retry_after_then_ok,
+    a_timeout_is_transient_with_no_status,
+    connection_refused_is_connect_failed_and_transient,
+    a_connection_closed_without_an_answer_is_connection_reset,
+    an_answer_cut_mid_body_is_connection_reset,
+    an_in_scope_redirect_chain_is_followed_to_its_end,
+    an_in_scope_redirect_chain_to_ok_is_ok,
+    a_sixth_redirect_is_too_many_redirects,
+    a_redirect_out_of_scope_is_unresolved_and_never_followed,
+    the_auth_header_reaches_its_own_service_only_even_across_a_redirect,
+    a_body_over_the_cap_is_body_too_large,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Circuit breaker
@@ -624,7 +656,7 @@ async fn a_non_transient_answer_resets_the_breaker_count() {
     }
     let seeds: Vec<String> = (1..=19).map(|i| format!("/s{i}")).collect();
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let rules = one_service(&server, &seeds);
+    let rules = one_service(&server.uri(), &seeds);
     let opts = CrawlOptions {
         concurrency: 1,
         ..fast(0)
@@ -810,7 +842,7 @@ async fn a_stop_keeps_what_was_gathered_and_the_gate_says_interrupted() {
         .await;
     let seeds: Vec<String> = (0..10).map(|i| format!("/{i}")).collect();
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let rules = one_service(&server, &seeds);
+    let rules = one_service(&server.uri(), &seeds);
     let (tx, rx) = watch::channel(false);
     let counter = Arc::new(Counter::new(move |n| {
         if n == 3 {
@@ -862,7 +894,7 @@ async fn a_stop_ends_fetches_in_flight_at_once() {
         .respond_with(ResponseTemplate::new(404).set_delay(Duration::from_secs(60)))
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/slow1", "/slow2"]);
+    let rules = one_service(&server.uri(), &["/slow1", "/slow2"]);
     let (tx, rx) = watch::channel(false);
     let crawl = tokio::spawn({
         let rules = rules.clone();
@@ -915,7 +947,7 @@ async fn a_dropped_stop_sender_does_not_stop_the_crawl() {
         .expect(2)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/a", "/b"]);
+    let rules = one_service(&server.uri(), &["/a", "/b"]);
     let (tx, rx) = watch::channel(false);
     drop(tx);
     let c = crawl_live_with(
@@ -1059,6 +1091,7 @@ async fn a_recorded_crawl_replays_to_the_same_findings() {
     let live = LiveOptions {
         timeout: Duration::from_millis(300),
         max_body: 4096,
+        ..LiveOptions::default()
     };
     let live_run = crawl_live_with(&rules, live, opts, recorder.clone(), Stop::never()).await;
     recorder.finish().unwrap();
@@ -1358,7 +1391,7 @@ async fn max_resources_cuts_the_crawl_and_says_so() {
         .expect(3)
         .mount(&server)
         .await;
-    let rules = one_service(&server, &["/1", "/2", "/3", "/4", "/5"]);
+    let rules = one_service(&server.uri(), &["/1", "/2", "/3", "/4", "/5"]);
     let opts = CrawlOptions {
         max_resources: Some(3),
         concurrency: 1,
@@ -1570,7 +1603,7 @@ async fn out_of_scope_links_are_counted_and_never_fetched() {
         .expect(1)
         .mount(&api)
         .await;
-    let rules = one_service(&api, &["/orders/1"]);
+    let rules = one_service(&api.uri(), &["/orders/1"]);
     let c = crawl_live(&rules, LiveOptions::default(), fast(3)).await;
     assert!(c.analysis.findings.is_empty(), "{:#?}", c.analysis.findings);
     assert_eq!(c.analysis.summary.out_of_scope, 1);

@@ -12,3 +12,4 @@ mod reports;
 mod resume;
 mod serve;
 mod support;
+mod tls;

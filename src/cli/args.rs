@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::demo::DemoOptions;
-use crate::crawl::{CrawlOptions, RetryPolicy};
+use crate::crawl::CrawlOptions;
 use crate::explain::ExplainOptions;
 use crate::gate::Gate;
+use crate::http::RetryPolicy;
 use crate::report::Format;
 use crate::serve::{Chaos, ServeOptions};
 use crate::source::LiveOptions;

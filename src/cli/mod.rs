@@ -9,8 +9,9 @@ use crate::commands::demo::{self, DemoOptions};
 use crate::commands::explain::{self, DiffOptions};
 use crate::commands::pipeline::{self, CommonOptions, RunOutput};
 use crate::commands::{baseline, serve, Output, Session};
-use crate::crawl::{CrawlOptions, RetryPolicy};
+use crate::crawl::CrawlOptions;
 use crate::error::Error;
+use crate::http::RetryPolicy;
 use crate::serve::{Chaos, ServeOptions};
 use crate::source::LiveOptions;
 
@@ -53,6 +54,7 @@ async fn crawl(c: CrawlCmd, session: &Session) -> Result<Output, Error> {
     let live = LiveOptions {
         timeout: seconds("--timeout", c.timeout)?,
         max_body: c.max_body,
+        ..LiveOptions::default()
     };
     let stop = (session.stop)();
     let observer = session.observer.clone();

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use super::args::{CommonArgs, LimitArgs};
 use crate::commands::pipeline::CommonOptions;
-use crate::crawl::{CrawlOptions, RetryPolicy};
+use crate::crawl::CrawlOptions;
 use crate::error::Error;
 use crate::explain::ExplainOptions;
 use crate::gate::parse_fail_on;
+use crate::http::RetryPolicy;
 use crate::report::Format;
 
 /// The options of `audit` and `crawl`.

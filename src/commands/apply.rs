@@ -7,20 +7,20 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::crawl::{classify_status, parse_retry_after, RetryPolicy, Verdict};
 use crate::error::Error;
+use crate::http::{
+    self, ClientOptions, Failure, Method, Next, RetryPolicy, Retryable, ServiceHeaders,
+};
 use crate::model::{Report, ReportError, ReportFinding};
 use crate::plan::{schedule, Note, Operation};
 use crate::rules::{self, Pointer, Rules};
-use crate::source::{auth_headers, ACCEPT_VALUE};
 use crate::vocab::exit;
 
 /// Options of `bacaudit apply`.
@@ -279,11 +279,12 @@ fn dry_run(ops: &[Operation], notes: &[Note], rules: &Rules) -> String {
     out
 }
 
-/// The HTTP side of `apply`: the crawler's auth and retry classification, writes included.
+/// The HTTP side of `apply`: the shared client layer, with the crawler's per-service headers
+/// and retry loop, writes included.
 struct Client {
-    http: reqwest::Client,
+    http: http::Client,
     rules: Arc<Rules>,
-    auth: Vec<Option<(HeaderName, HeaderValue)>>,
+    headers: ServiceHeaders,
     retry: RetryPolicy,
 }
 
@@ -292,17 +293,36 @@ struct Answer {
     body: bytes::Bytes,
 }
 
+/// One request of `apply` as the shared retry loop drives it.
+struct Exchange<'a> {
+    client: &'a http::Client,
+    request: http::Request<'a>,
+}
+
+impl Retryable for Exchange<'_> {
+    type Output = Result<http::Response, Failure>;
+
+    async fn attempt(&mut self, _attempt: u32) -> Self::Output {
+        self.client.send(self.request).await
+    }
+
+    fn next(&self, out: &Self::Output, _attempt: u32) -> Next {
+        http::next_of(out)
+    }
+}
+
 impl Client {
     fn new(rules: Arc<Rules>, opts: &ApplyOptions) -> Result<Client, Error> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(opts.timeout)
-            .user_agent(concat!("bacaudit/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Other(format!("cannot build the HTTP client: {e}")))?;
+        let other = |e: http::ClientError| Error::Other(e.to_string());
+        let options = ClientOptions {
+            timeout: opts.timeout,
+            // Bodies are read whole, as before the shared client: a re-check must see all.
+            max_body: usize::MAX,
+            ..ClientOptions::default()
+        };
         Ok(Client {
-            http,
-            auth: auth_headers(&rules)?,
+            http: http::Client::new(&options).map_err(other)?,
+            headers: ServiceHeaders::new(&rules).map_err(other)?,
             rules,
             retry: opts.retry,
         })
@@ -311,7 +331,7 @@ impl Client {
     /// One request with the crawler's retry policy; `Err` is a sentence for the journal.
     async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         url: &str,
         content_type: Option<&str>,
         body: Option<&Value>,
@@ -321,47 +341,30 @@ impl Client {
             .rules
             .service_of(&parsed)
             .ok_or_else(|| format!("{url} is outside every declared service"))?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut req = self
-                .http
-                .request(method.clone(), parsed.clone())
-                .header(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE));
-            if let Some((name, value)) = &self.auth[service as usize] {
-                req = req.header(name.clone(), value.clone());
-            }
-            if let (Some(ct), Some(b)) = (content_type, body) {
-                req = req.header(CONTENT_TYPE, ct).body(b.to_string());
-            }
-            let (retry_after, why) = match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let ra = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                    let transient = matches!(classify_status(status), Verdict::Failed(r) if r.class() == crate::vocab::Class::Transient);
-                    if !transient {
-                        let body = resp.bytes().await.unwrap_or_default();
-                        return Ok(Answer { status, body });
-                    }
-                    (ra, format!("{status}"))
-                }
-                Err(e) if e.is_timeout() => (None, "timed out".to_string()),
-                Err(e) if e.is_connect() => (None, "connection failed".to_string()),
-                Err(_) => (None, "connection closed without an answer".to_string()),
-            };
-            if attempt > self.retry.retries {
-                return Err(format!("{why} after {attempt} attempts"));
-            }
-            tokio::time::sleep(self.retry.delay(attempt, retry_after)).await;
+        let body = body.map(|b| bytes::Bytes::from(b.to_string()));
+        let mut job = Exchange {
+            client: &self.http,
+            request: http::Request {
+                method: &method,
+                url: &parsed,
+                headers: self.headers.of(service),
+                body: content_type.zip(body.as_ref()),
+            },
+        };
+        let (result, attempts) = http::retry(&self.retry, &mut job).await;
+        let transient = http::next_of(&result) != Next::Done;
+        match result {
+            Ok(resp) if transient => Err(format!("{} after {attempts} attempts", resp.status)),
+            Ok(resp) => Ok(Answer {
+                status: resp.status,
+                body: resp.body,
+            }),
+            Err(failure) => Err(format!("{failure} after {attempts} attempts")),
         }
     }
 
     async fn status_of(&self, url: &str) -> Result<u16, String> {
-        self.send(reqwest::Method::GET, url, None, None)
+        self.send(Method::GET, url, None, None)
             .await
             .map(|a| a.status)
     }
@@ -406,7 +409,7 @@ impl Client {
                 }
             }
         }
-        let current = match self.send(reqwest::Method::GET, &op.url, None, None).await {
+        let current = match self.send(Method::GET, &op.url, None, None).await {
             Ok(a) => a,
             Err(e) => return entry("failed", None, format!("cannot re-check {}: {e}", op.url)),
         };
@@ -435,10 +438,10 @@ impl Client {
                         "the references are already removed".into(),
                     );
                 }
-                (reqwest::Method::PATCH, Some(Value::Array(still)))
+                (Method::PATCH, Some(Value::Array(still)))
             }
-            "DELETE" => (reqwest::Method::DELETE, None),
-            "PUT" => (reqwest::Method::PUT, op.body.clone()),
+            "DELETE" => (Method::DELETE, None),
+            "PUT" => (Method::PUT, op.body.clone()),
             other => return entry("failed", None, format!("unknown method {other}")),
         };
         match self

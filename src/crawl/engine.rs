@@ -8,12 +8,12 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::Url;
 
-use super::classify::RetryPolicy;
 use super::fetch::{Fetched, Fetcher};
 use super::limits::Pacer;
 use crate::canon;
 use crate::extract::{self, Extracted};
 use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, NO_RELATION};
+use crate::http::RetryPolicy;
 use crate::intern::hash;
 use crate::rules::{KindId, Rules, ServiceId};
 use crate::source::snapshot::parse_body;

@@ -1,16 +1,16 @@
 //! One URL, fetched to its final outcome: redirects followed inside the declared services,
-//! transient failures retried with backoff, the answer classified.
+//! the answer classified, transient failures retried by the shared loop ([`http::retry`]).
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::Duration;
 
 use url::Url;
 
-use super::classify::{classify_status, parse_retry_after, RetryPolicy, Verdict};
 use super::engine::Observer;
 use super::limits::Pacer;
 use crate::canon;
 use crate::graph::{Failure, Outcome};
+use crate::http::{self, classify_status, Next, RetryPolicy, Retryable, Verdict};
 use crate::rules::{Rules, ServiceId};
 use crate::source::{Attempt, Response, Source};
 use crate::vocab::{Class, Reason};
@@ -50,111 +50,78 @@ enum Hop {
 }
 
 impl<S: Source> Fetcher<S> {
-    /// Fetches `url` (canonical, inside a declared service) to its final outcome.
+    /// Fetches `url` (canonical, inside a declared service) to its final outcome, through the
+    /// shared retry loop.
     pub async fn fetch(&self, url: &Url) -> Fetched {
-        let mut requests: Vec<(ServiceId, u32)> = Vec::new();
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let hop = self.follow(url, &mut requests).await;
-            let (reason, detail, status, retry_after, response, final_url) = match hop {
-                Hop::Answer(resp, final_url, redirect) => match classify_status(resp.status) {
-                    Verdict::Ok if resp.truncated => {
-                        let detail = format!(
-                            "{} answered with a body over the size cap; it was cut and not read",
-                            status_text(resp.status)
-                        );
-                        (
-                            Reason::BodyTooLarge,
-                            detail,
-                            Some(resp.status),
-                            None,
-                            Some(resp),
-                            final_url,
-                        )
-                    }
-                    Verdict::Ok => {
-                        return Fetched {
-                            outcome: Outcome {
-                                status: Some(resp.status),
-                                attempts,
-                                failure: None,
-                            },
-                            response: Some(resp),
-                            final_url,
-                            redirect,
-                            requests,
-                            skipped: false,
-                        }
-                    }
-                    Verdict::Redirect => unreachable!("follow() resolves redirects"),
-                    Verdict::Failed(reason) => {
-                        let ra = resp
-                            .header("retry-after")
-                            .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                        (
-                            reason,
-                            status_text(resp.status),
-                            Some(resp.status),
-                            ra,
-                            Some(resp),
-                            final_url,
-                        )
-                    }
-                },
-                Hop::Failed(Reason::ServiceUnavailable, detail, _, _) if attempts == 1 => {
-                    return Fetched {
-                        outcome: Outcome {
-                            status: None,
-                            attempts: 0,
-                            failure: Some(Box::new(Failure {
-                                reason: Reason::ServiceUnavailable,
-                                class: Class::Transient,
-                                detail,
-                            })),
-                        },
-                        response: None,
-                        final_url: url.clone(),
-                        redirect: None,
-                        requests,
-                        skipped: true,
-                    }
+        let mut job = Job {
+            fetcher: self,
+            url,
+            requests: Vec::new(),
+        };
+        let (tried, attempts) = http::retry(&self.policy, &mut job).await;
+        let requests = job.requests;
+        let (reason, detail, status, response, final_url) = match tried {
+            Tried::Ok(resp, final_url, redirect) => {
+                return Fetched {
+                    outcome: Outcome {
+                        status: Some(resp.status),
+                        attempts,
+                        failure: None,
+                    },
+                    response: Some(resp),
+                    final_url,
+                    redirect,
+                    requests,
+                    skipped: false,
                 }
-                Hop::Failed(reason, detail, status, at) => (reason, detail, status, None, None, at),
-            };
-            let class = reason.class();
-            if class == Class::Transient && attempts <= self.policy.retries {
-                let delay = self.policy.delay(attempts, retry_after);
-                // Whether to wait is up to the source that gave the failing answer: a replayed
-                // one answers the same at once, a live one may recover.
-                if self.source.sleeps_for(&final_url) && !delay.is_zero() {
-                    self.observer.retrying(1);
-                    tokio::time::sleep(delay).await;
-                    self.observer.retrying(-1);
-                }
-                continue;
             }
-            let detail = if attempts > 1 {
-                format!("{detail} after {attempts} attempts")
-            } else {
-                detail
-            };
-            return Fetched {
-                outcome: Outcome {
-                    status,
-                    attempts,
-                    failure: Some(Box::new(Failure {
-                        reason,
-                        class,
-                        detail,
-                    })),
-                },
+            Tried::Skipped(detail) => {
+                return Fetched {
+                    outcome: Outcome {
+                        status: None,
+                        attempts: 0,
+                        failure: Some(Box::new(Failure {
+                            reason: Reason::ServiceUnavailable,
+                            class: Class::Transient,
+                            detail,
+                        })),
+                    },
+                    response: None,
+                    final_url: url.clone(),
+                    redirect: None,
+                    requests,
+                    skipped: true,
+                }
+            }
+            Tried::Failed {
+                reason,
+                detail,
+                status,
                 response,
-                final_url,
-                redirect: None,
-                requests,
-                skipped: false,
-            };
+                at,
+                ..
+            } => (reason, detail, status, response, at),
+        };
+        let detail = if attempts > 1 {
+            format!("{detail} after {attempts} attempts")
+        } else {
+            detail
+        };
+        Fetched {
+            outcome: Outcome {
+                status,
+                attempts,
+                failure: Some(Box::new(Failure {
+                    reason,
+                    class: reason.class(),
+                    detail,
+                })),
+            },
+            response,
+            final_url,
+            redirect: None,
+            requests,
+            skipped: false,
         }
     }
 
@@ -243,9 +210,112 @@ impl<S: Source> Fetcher<S> {
     }
 }
 
+/// One try of a URL, classified.
+enum Tried {
+    /// A 2xx answer, the URL it came from, and the first redirect's status (if any).
+    Ok(Response, Url, Option<u16>),
+    /// Not requested: a replayed `service_unavailable` on the first try.
+    Skipped(String),
+    /// Anything else: final or transient by the reason's class.
+    Failed {
+        reason: Reason,
+        detail: String,
+        /// The status of the answer the failure came with or followed.
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        response: Option<Response>,
+        /// The URL of the request that failed (whose source decides whether to wait).
+        at: Url,
+    },
+}
+
+impl Tried {
+    fn of(hop: Hop, attempt: u32) -> Tried {
+        let (resp, at, redirect) = match hop {
+            Hop::Failed(Reason::ServiceUnavailable, detail, _, _) if attempt == 1 => {
+                return Tried::Skipped(detail)
+            }
+            Hop::Failed(reason, detail, status, at) => {
+                return Tried::Failed {
+                    reason,
+                    detail,
+                    status,
+                    retry_after: None,
+                    response: None,
+                    at,
+                }
+            }
+            Hop::Answer(resp, at, redirect) => (resp, at, redirect),
+        };
+        let (reason, detail, retry_after) = match classify_status(resp.status) {
+            Verdict::Ok if resp.truncated => (
+                Reason::BodyTooLarge,
+                format!(
+                    "{} answered with a body over the size cap; it was cut and not read",
+                    status_text(resp.status)
+                ),
+                None,
+            ),
+            Verdict::Ok => return Tried::Ok(resp, at, redirect),
+            Verdict::Redirect => unreachable!("follow() resolves redirects"),
+            Verdict::Failed(reason) => (reason, status_text(resp.status), resp.retry_after()),
+        };
+        Tried::Failed {
+            reason,
+            detail,
+            status: Some(resp.status),
+            retry_after,
+            response: Some(resp),
+            at,
+        }
+    }
+}
+
+/// The fetch of one URL as the retry loop drives it; counts requests per service.
+struct Job<'a, S> {
+    fetcher: &'a Fetcher<S>,
+    url: &'a Url,
+    requests: Vec<(ServiceId, u32)>,
+}
+
+impl<S: Source> Retryable for Job<'_, S> {
+    type Output = Tried;
+
+    async fn attempt(&mut self, attempt: u32) -> Tried {
+        let hop = self.fetcher.follow(self.url, &mut self.requests).await;
+        Tried::of(hop, attempt)
+    }
+
+    fn next(&self, tried: &Tried, _attempt: u32) -> Next {
+        match tried {
+            Tried::Failed {
+                reason,
+                retry_after,
+                ..
+            } if reason.class() == Class::Transient => Next::Retry {
+                retry_after: *retry_after,
+            },
+            _ => Next::Done,
+        }
+    }
+
+    /// Whether to wait is up to the source that gave the failing answer: a replayed one
+    /// answers the same at once, a live one may recover.
+    fn sleeps(&self, tried: &Tried) -> bool {
+        match tried {
+            Tried::Failed { at, .. } => self.fetcher.source.sleeps_for(at),
+            _ => true,
+        }
+    }
+
+    fn waiting(&self, started: bool) {
+        self.fetcher.observer.retrying(if started { 1 } else { -1 });
+    }
+}
+
 /// `404 Not Found`.
 pub(crate) fn status_text(status: u16) -> String {
-    match http::StatusCode::from_u16(status)
+    match ::http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
     {

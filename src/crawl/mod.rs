@@ -2,7 +2,6 @@
 //! canonical URL once with retries and redirects, extracting links, and building the
 //! [`Graph`](crate::graph::Graph).
 
-mod classify;
 mod engine;
 mod fetch;
 mod limits;
@@ -10,7 +9,8 @@ mod replay;
 mod scan;
 mod seen;
 
-pub use classify::{classify_status, parse_retry_after, RetryPolicy, Verdict};
+/// The backoff policy of [`CrawlOptions::retry`] (it lives in the client layer).
+pub use crate::http::RetryPolicy;
 pub use engine::{crawl, CrawlOptions, Fanout, FetchEvent, Observer, Quiet, Stop};
 pub use fetch::MAX_REDIRECTS;
 pub use replay::replay;

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::classify::{classify_status, Verdict};
 use super::engine::Stop;
 use crate::extract;
+use crate::http::{classify_status, Verdict};
 use crate::intern::{Interner, Pending};
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
 use crate::source::snapshot::{

@@ -24,8 +24,8 @@ use super::answers::{problem, Answer, Answers, Chaos, ChaosState, Flaky, Reply, 
 use super::rebase::OriginMap;
 use super::writable::Writes;
 use crate::canon;
-use crate::crawl::{classify_status, Verdict};
 use crate::error::Error;
+use crate::http::{classify_status, Verdict};
 use crate::rules::{Rules, ServiceId};
 use crate::source::Snapshot;
 use crate::vocab::Class;

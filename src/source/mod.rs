@@ -3,71 +3,21 @@
 //! snapshot as a list.
 
 mod error;
-mod h1;
 mod live;
 mod resume;
 pub(crate) mod snapshot;
 
 use std::future::Future;
 
-use bytes::Bytes;
 use url::Url;
 
 use crate::vocab::Reason;
 
+pub use crate::http::{Headers, Response, ACCEPT_VALUE};
 pub use error::SnapshotError;
-pub use live::{auth_headers, LiveOptions, LiveSource, ACCEPT_VALUE};
+pub use live::{LiveOptions, LiveSource};
 pub use resume::ResumeSource;
 pub use snapshot::{CutLine, Snapshot, SnapshotEntry, SnapshotSource};
-
-/// A response's headers: lower-case names and values, cheap to clone.
-pub type Headers = std::sync::Arc<[(String, String)]>;
-
-/// A response's headers as a source keeps them: lower-case names in the order first seen, a
-/// repeated header's values joined with `, `, the headers `skip` names left out.
-pub(crate) fn header_list(
-    map: &http::HeaderMap,
-    skip: impl Fn(&http::HeaderName) -> bool,
-) -> Vec<(String, String)> {
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(map.keys_len());
-    for (name, value) in map {
-        if skip(name) {
-            continue;
-        }
-        let v = String::from_utf8_lossy(value.as_bytes());
-        match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
-            Some((_, existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&v);
-            }
-            None => headers.push((name.as_str().to_string(), v.into_owned())),
-        }
-    }
-    headers
-}
-
-/// One HTTP answer (a single request: redirects are followed by the crawler, not the source).
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    /// Lower-case header names; a repeated header joined with `, ` (shared: a replayed
-    /// snapshot hands out the same header set for every URL that recorded it).
-    pub headers: Headers,
-    /// The raw body (JSON text for a snapshot).
-    pub body: Bytes,
-    /// The body was cut at the configured cap.
-    pub truncated: bool,
-}
-
-impl Response {
-    /// The value of a header (lower-case name).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 /// The result of one request.
 #[derive(Debug, Clone)]

@@ -1,9 +1,11 @@
 //! Test helpers: rules built from the public model (no TOML parser needed), a crawl runner,
-//! wiremock responders that script and time their answers, raw TCP misbehavers, and a scripted
-//! in-memory `Source` for tests on tokio's paused clock.
+//! wiremock responders that script and time their answers, raw TCP misbehavers, a scripted
+//! in-memory `Source` for tests on tokio's paused clock, and a TLS front ([`tls`]) that puts
+//! any of these servers behind `https://`.
 
 #![allow(dead_code)] // each test module uses its own part of the helpers
 
+pub mod tls;
 pub mod world;
 
 use std::collections::{HashMap, VecDeque};
@@ -278,7 +280,7 @@ pub struct Crawled {
     pub analysis: Analysis,
 }
 
-/// Crawls live through a [`LiveSource`] and analyzes, bounded to 60 s.
+/// Crawls live through a [`LiveSource`] (trusting the test CA) and analyzes, bounded to 60 s.
 pub async fn crawl_live(rules: &Arc<Rules>, live: LiveOptions, opts: CrawlOptions) -> Crawled {
     crawl_live_with(rules, live, opts, Arc::new(Quiet), Stop::never()).await
 }
@@ -290,6 +292,7 @@ pub async fn crawl_live_with(
     observer: Arc<dyn Observer>,
     stop: Stop,
 ) -> Crawled {
+    let live = tls::trusting(live);
     let source = Arc::new(LiveSource::new(rules.clone(), live).expect("client"));
     crawl_with(rules, source, opts, observer, stop).await
 }

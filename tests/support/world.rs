@@ -18,6 +18,8 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use serde_json::Value;
 
+use super::tls::{Scheme, TlsFront};
+
 /// A request as the handler sees it.
 pub struct Req {
     /// Path and query, as sent.
@@ -111,8 +113,11 @@ pub struct Seen {
 
 /// A running world. Dropping it stops it.
 pub struct World {
+    /// Its origin: `http://127.0.0.1:PORT`, or `https://…` when served over TLS.
     pub uri: String,
+    /// The plain HTTP listener (behind the TLS front, when there is one).
     pub addr: SocketAddr,
+    front: Option<TlsFront>,
     seen: Arc<Mutex<Vec<Seen>>>,
     /// TCP connections accepted (also those that never sent a request).
     pub connections: Arc<AtomicUsize>,
@@ -123,6 +128,17 @@ impl World {
     /// Serves `handler` on an ephemeral port of 127.0.0.1.
     pub async fn start(handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> World {
         World::start_on("127.0.0.1:0", handler)
+            .await
+            .expect("bind 127.0.0.1")
+    }
+
+    /// Serves `handler` on 127.0.0.1 over `scheme` (`https://`: behind a TLS front, which
+    /// is also the origin handlers see as `base`).
+    pub async fn start_over(
+        scheme: Scheme,
+        handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+    ) -> World {
+        World::serve_over("127.0.0.1:0", Duration::ZERO, scheme, handler)
             .await
             .expect("bind 127.0.0.1")
     }
@@ -151,9 +167,25 @@ impl World {
         delay: Duration,
         handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
     ) -> Option<World> {
+        World::serve_over(addr, delay, Scheme::Http, handler).await
+    }
+
+    async fn serve_over(
+        addr: &str,
+        delay: Duration,
+        scheme: Scheme,
+        handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+    ) -> Option<World> {
         let l = tokio::net::TcpListener::bind(addr).await.ok()?;
         let addr = l.local_addr().expect("addr");
-        let uri = format!("http://{addr}");
+        let front = match scheme {
+            Scheme::Http => None,
+            Scheme::Https => Some(TlsFront::start(addr).await),
+        };
+        let uri = match &front {
+            Some(f) => f.uri.clone(),
+            None => format!("http://{addr}"),
+        };
         let handler: Handler = Arc::new(handler);
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -203,6 +235,7 @@ impl World {
         Some(World {
             uri,
             addr,
+            front,
             seen,
             connections,
             task,

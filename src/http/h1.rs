@@ -2,7 +2,7 @@
 //! pooled per origin. The live crawl spent more CPU in reqwest's layers around each request
 //! (redirect and retry layers that parse the URL back, a pool checkout, a header map per
 //! request) than in the HTTP exchange itself; this path keeps only the exchange. `https://`
-//! stays on reqwest (rustls), see [`super::LiveSource`].
+//! stays on reqwest (rustls), see [`super::tls`]; [`super::Client`] picks one by scheme.
 //!
 //! What it keeps from the reqwest path: no automatic redirects (the caller reads `Location`),
 //! `gzip` / `deflate` / `br` bodies decoded (the `content-encoding` and `content-length`
@@ -16,23 +16,22 @@ use std::sync::Mutex;
 use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder};
 use bytes::{Bytes, BytesMut};
 use futures::TryStreamExt;
-use http_body_util::{BodyDataStream, BodyExt, Empty};
+use http_body_util::{BodyDataStream, BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, HOST, USER_AGENT,
-};
-use hyper::{Request, Uri};
+use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
+use hyper::Uri;
 use hyper_util::rt::TokioIo;
 use rustc_hash::FxHashMap;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_util::io::StreamReader;
 use url::{Host, Position, Url};
 
-use super::live::{root_cause, ACCEPT_VALUE, USER_AGENT_VALUE};
-use super::{Attempt, Response};
-use crate::vocab::Reason;
+use super::client::{header_list, is_redirect, redirect_answer, Request, Response};
+use super::failure::{root_cause, Failure};
 
-type Sender = SendRequest<Empty<Bytes>>;
+/// A connection's request side. A `GET`'s body is an empty `Full` (no allocation, no
+/// `content-length`, as with `Empty`); `apply`'s writes send theirs.
+type Sender = SendRequest<Full<Bytes>>;
 
 /// Idle connections per origin (`http://host:port`), most recently used last.
 pub(super) struct Pool {
@@ -86,41 +85,31 @@ enum Coding {
 /// One request for a canonical `http://` URL, without a timeout (the caller bounds it).
 pub(super) async fn request(
     pool: &Pool,
-    url: &Url,
-    headers: &HeaderMap,
+    req: Request<'_>,
     max_body: usize,
-) -> Attempt {
+) -> Result<Response, Failure> {
+    let url = req.url;
     let origin = &url[..Position::BeforePath];
-    let mut req = match build(url, headers) {
-        Ok(r) => r,
-        Err(e) => return closed(format!("cannot make the request: {e}")),
-    };
+    let mut message = build(req).map_err(|e| Failure::BadRequest(e.to_string()))?;
     let (sender, resp) = loop {
         let (mut sender, reused) = match pool.take(origin) {
             Some(s) => (s, true),
-            None => match connect(url).await {
-                Ok(s) => (s, false),
-                Err(e) => {
-                    return Attempt::Failed {
-                        reason: Reason::ConnectFailed,
-                        detail: format!("connection failed: {e}"),
-                        status: None,
-                    }
-                }
-            },
+            None => (connect(url).await.map_err(Failure::Connect)?, false),
         };
         if sender.ready().await.is_err() {
             if reused {
                 continue;
             }
-            return closed("connection closed before the request was sent".into());
+            return Err(Failure::Closed(
+                "connection closed before the request was sent".into(),
+            ));
         }
-        match sender.try_send_request(req).await {
+        match sender.try_send_request(message).await {
             Ok(resp) => break (sender, resp),
             Err(mut e) => match e.take_message() {
                 // Never written: safe to send again, on another connection.
-                Some(r) if reused => req = r,
-                _ => return closed(root_cause(&e.into_error())),
+                Some(r) if reused => message = r,
+                _ => return Err(Failure::Closed(root_cause(&e.into_error()))),
             },
         }
     };
@@ -130,11 +119,7 @@ pub(super) async fn request(
     tracing::trace!(url = url.as_str(), status, "answer");
     if !(100..=599).contains(&status) {
         // RFC 9110 §15: an invalid status is handled as a 5xx (as on the reqwest path).
-        return Attempt::Failed {
-            reason: Reason::ServerError,
-            detail: format!("invalid HTTP status {status} (handled as a server error)"),
-            status: None,
-        };
+        return Err(Failure::InvalidStatus(status));
     }
     let coding = match resp.headers().get(hyper::header::CONTENT_ENCODING) {
         Some(v) => match v.as_bytes() {
@@ -145,18 +130,13 @@ pub(super) async fn request(
         },
         None => Coding::Identity,
     };
-    let headers = super::header_list(resp.headers(), |name| {
+    let headers = header_list(resp.headers(), |name| {
         coding != Coding::Identity
             && (name == hyper::header::CONTENT_ENCODING || name == hyper::header::CONTENT_LENGTH)
     });
-    if (300..=399).contains(&status) {
+    if is_redirect(status) {
         // A redirect's body is never read (it may never end); its connection is not reused.
-        return Attempt::Answer(Response {
-            status,
-            headers: headers.into(),
-            body: Bytes::new(),
-            truncated: false,
-        });
+        return Ok(redirect_answer(status, headers));
     }
     let ok = (200..=299).contains(&status);
     let body = resp.into_body();
@@ -173,9 +153,9 @@ pub(super) async fn request(
         // A failed answer is its status line: a body that cannot be read (cut short, badly
         // encoded) does not make a 404 a transient reset.
         Err(_) if !ok => (Bytes::new(), false),
-        Err(detail) => return closed_detail(detail),
+        Err(failure) => return Err(failure),
     };
-    Attempt::Answer(Response {
+    Ok(Response {
         status,
         headers: headers.into(),
         body,
@@ -183,29 +163,25 @@ pub(super) async fn request(
     })
 }
 
-/// The headers every request to one service carries (all but `Host`), made once.
-pub(super) fn service_headers(auth: Option<&(HeaderName, HeaderValue)>) -> HeaderMap {
-    let mut h = HeaderMap::with_capacity(5);
-    h.insert(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE));
-    h.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip,deflate,br"));
-    h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-    if let Some((name, value)) = auth {
-        h.insert(name.clone(), value.clone());
-    }
-    h
-}
-
-fn build(url: &Url, headers: &HeaderMap) -> Result<Request<Empty<Bytes>>, hyper::http::Error> {
-    let mut req = Request::new(Empty::new());
-    *req.uri_mut() = Uri::try_from(&url[Position::BeforePath..Position::AfterQuery])?;
-    let h = req.headers_mut();
-    h.reserve(headers.len() + 1);
+fn build(req: Request<'_>) -> Result<hyper::Request<Full<Bytes>>, hyper::http::Error> {
+    let url = req.url;
+    let mut message = hyper::Request::new(match req.body {
+        Some((_, body)) => Full::new(body.clone()),
+        None => Full::new(Bytes::new()),
+    });
+    *message.method_mut() = req.method.clone();
+    *message.uri_mut() = Uri::try_from(&url[Position::BeforePath..Position::AfterQuery])?;
+    let h = message.headers_mut();
+    h.reserve(req.headers.len() + 2);
     h.insert(
         HOST,
         HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort])?,
     );
-    h.extend(headers.iter().map(|(n, v)| (n.clone(), v.clone())));
-    Ok(req)
+    h.extend(req.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+    if let Some((content_type, _)) = req.body {
+        h.insert(CONTENT_TYPE, HeaderValue::from_str(content_type)?);
+    }
+    Ok(message)
 }
 
 async fn connect(url: &Url) -> Result<Sender, String> {
@@ -236,18 +212,13 @@ enum Read {
     OverCap,
 }
 
-async fn read_plain(mut body: hyper::body::Incoming, max_body: usize) -> Result<Read, String> {
+async fn read_plain(mut body: hyper::body::Incoming, max_body: usize) -> Result<Read, Failure> {
     // Most bodies come in one frame: keep it as it is, copy only when there are more.
     let mut first: Option<Bytes> = None;
     let mut rest = BytesMut::new();
     let mut len = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            format!(
-                "connection closed without a complete answer: {}",
-                root_cause(&e)
-            )
-        })?;
+        let frame = frame.map_err(|e| Failure::Closed(root_cause(&e)))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -275,7 +246,7 @@ async fn read_decoded(
     body: hyper::body::Incoming,
     coding: Coding,
     max_body: usize,
-) -> Result<Read, String> {
+) -> Result<Read, Failure> {
     let stream = BodyDataStream::new(body).map_err(io::Error::other);
     let reader = StreamReader::new(stream);
     let mut dec: Pin<Box<dyn AsyncRead + Send>> = match coding {
@@ -290,7 +261,7 @@ async fn read_decoded(
         let n = dec
             .read(&mut chunk)
             .await
-            .map_err(|e| format!("bad response body: {}", root_cause(&e)))?;
+            .map_err(|e| Failure::BadBody(root_cause(&e)))?;
         if n == 0 {
             return Ok(Read::Whole(out.freeze()));
         }
@@ -298,19 +269,5 @@ async fn read_decoded(
             return Ok(Read::OverCap);
         }
         out.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn closed(cause: String) -> Attempt {
-    closed_detail(format!(
-        "connection closed without a complete answer: {cause}"
-    ))
-}
-
-fn closed_detail(detail: String) -> Attempt {
-    Attempt::Failed {
-        reason: Reason::ConnectionReset,
-        detail,
-        status: None,
     }
 }

@@ -1,0 +1,24 @@
+//! The one HTTP client layer, used by the crawl (through [`crate::source::LiveSource`]) and by
+//! `apply`: one place that sends a request ([`Client::send`]: hyper HTTP/1.1 for `http://`,
+//! reqwest over rustls for `https://`), one retry loop ([`retry`]) with one classification of
+//! statuses ([`classify_status`]), and one mapping from a transport failure to a
+//! [`Reason`](crate::vocab::Reason) ([`Failure::reason`]).
+//!
+//! It imports only the layers below it (`vocab`, `canon`, `json`, `intern`, `rules`; checked
+//! by `tests/layers.rs`): `source`, `crawl` and `apply` build on it.
+
+mod client;
+mod failure;
+mod h1;
+mod retry;
+mod tls;
+
+pub use ::http::Method;
+pub use client::{
+    Client, ClientOptions, Headers, Request, Response, ServiceHeaders, TlsOptions, ACCEPT_VALUE,
+    USER_AGENT_VALUE,
+};
+pub use failure::{ClientError, Failure};
+pub use retry::{
+    classify_status, next_of, parse_retry_after, retry, Next, RetryPolicy, Retryable, Verdict,
+};
