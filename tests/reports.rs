@@ -69,7 +69,7 @@ fn golden_report_follows_the_contract() {
     assert_eq!(r.schema, "bacaudit/report/v1");
     // Ids are the stable hash of (kind, source or resource, pointer, target) ...
     for f in &r.findings {
-        let kind = FindingKind::parse(f.kind()).expect("known kind");
+        let kind = f.kind();
         let id = match f {
             ReportFinding::Link(l) => finding_id(
                 kind,
@@ -84,28 +84,23 @@ fn golden_report_follows_the_contract() {
     // ... findings are sorted by those fields, null first ...
     let key = |f: &ReportFinding| match f {
         ReportFinding::Link(l) => (
-            FindingKind::parse(&l.kind),
+            l.kind,
             l.source.clone(),
             l.pointer.clone(),
             Some(l.target.clone()),
         ),
-        ReportFinding::Orphan(o) => (
-            FindingKind::parse(&o.kind),
-            Some(o.resource.clone()),
-            None,
-            None,
-        ),
+        ReportFinding::Orphan(o) => (o.kind, Some(o.resource.clone()), None, None),
     };
     assert!(r.findings.windows(2).all(|w| key(&w[0]) <= key(&w[1])));
     // ... the summary counts them, and unresolved findings carry no compensations.
-    let count = |k: &str| r.findings.iter().filter(|f| f.kind() == k).count() as u64;
+    let count = |k: &str| r.findings.iter().filter(|f| f.kind().as_str() == k).count() as u64;
     assert_eq!(r.summary.broken_link, count("broken_link"));
     assert_eq!(r.summary.orphan, count("orphan"));
     assert_eq!(r.summary.unresolved, count("unresolved"));
     assert!(r
         .findings
         .iter()
-        .filter(|f| f.kind() == "unresolved")
+        .filter(|f| f.kind() == FindingKind::Unresolved)
         .all(|f| f.compensations().is_empty()));
     let refs: u64 = r.service_graph.iter().map(|e| e.references).sum();
     assert_eq!(r.summary.references, refs);
@@ -313,7 +308,7 @@ fn sarif_has_one_result_per_finding_with_rule_level_location_and_fingerprint() {
         let rule = &run.tool.driver.rules[res.rule_index];
         assert_eq!(rule.id, res.rule_id);
         assert!(res.rule_id.starts_with(&format!("{}/", f.kind())));
-        let want = if f.kind() == "unresolved" {
+        let want = if f.kind() == FindingKind::Unresolved {
             "warning"
         } else {
             "error"
@@ -524,7 +519,9 @@ fn causes_show_in_every_human_format() {
     let cause = "customer 3 was created after the customers backup <2026-11-20T10:00Z>";
     for f in &mut r.findings {
         match f {
-            ReportFinding::Link(l) if l.kind == "broken_link" => l.cause = Some(cause.into()),
+            ReportFinding::Link(l) if l.kind == FindingKind::BrokenLink => {
+                l.cause = Some(cause.into())
+            }
             ReportFinding::Orphan(o) => o.cause = Some(cause.into()),
             _ => {}
         }

@@ -7,7 +7,7 @@ mod orphans;
 use sha2::{Digest, Sha256};
 
 use crate::rules::{KindId, LinkId};
-use crate::vocab::{Class, FindingKind, Reason};
+use crate::vocab::{Action, Class, FindingKind, Method, Reason};
 
 pub use findings::analyze;
 
@@ -48,8 +48,8 @@ pub enum FindingBody {
 /// A compensating operation (DESIGN.md: `{action, method, url, content_type, body, reason}`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Compensation {
-    pub action: String,
-    pub method: Option<String>,
+    pub action: Action,
+    pub method: Option<Method>,
     pub url: String,
     pub content_type: Option<String>,
     pub body: Option<serde_json::Value>,

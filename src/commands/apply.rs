@@ -21,7 +21,7 @@ use crate::http::{
 use crate::model::{Report, ReportError, ReportFinding};
 use crate::plan::{schedule, Note, Operation};
 use crate::rules::{self, Pointer, Rules};
-use crate::vocab::exit;
+use crate::vocab::{self, exit, FindingKind};
 
 /// Options of `bacaudit apply`.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ pub fn default_journal(report: &Path) -> PathBuf {
 
 fn op_key(op: &Operation) -> String {
     let mut h = Sha256::new();
-    h.update(op.method.as_bytes());
+    h.update(op.method.as_str().as_bytes());
     h.update([0x1f]);
     h.update(op.url.as_bytes());
     h.update([0x1f]);
@@ -250,7 +250,11 @@ fn dry_run(ops: &[Operation], notes: &[Note], rules: &Rules) -> String {
             i + 1,
             op.method,
             op.url,
-            op.actions.join(", "),
+            op.actions
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             op.findings.len()
         );
     }
@@ -378,7 +382,7 @@ impl Client {
     ) -> JournalEntry {
         let entry = |outcome: &str, status: Option<u16>, detail: String| JournalEntry {
             key: key.to_string(),
-            method: op.method.clone(),
+            method: op.method.to_string(),
             url: op.url.clone(),
             findings: op.findings.clone(),
             outcome: outcome.into(),
@@ -388,7 +392,7 @@ impl Client {
         // A broken link that answers again no longer holds: nothing of its repair is done.
         for id in &op.findings {
             if let Some(ReportFinding::Link(l)) = findings.get(id.as_str()) {
-                if l.kind == "broken_link" && l.source.is_some() {
+                if l.kind == FindingKind::BrokenLink && l.source.is_some() {
                     match self.status_of(&l.target).await {
                         Ok(s) if (200..300).contains(&s) => {
                             return entry(
@@ -414,21 +418,21 @@ impl Client {
             Err(e) => return entry("failed", None, format!("cannot re-check {}: {e}", op.url)),
         };
         let exists = (200..300).contains(&current.status);
-        let (method, body) = match op.method.as_str() {
-            "DELETE" if !exists => {
+        let (method, body) = match op.method {
+            vocab::Method::Delete if !exists => {
                 return entry("skipped", Some(current.status), "already gone".into())
             }
-            "PUT" if exists => {
+            vocab::Method::Put if exists => {
                 return entry("skipped", Some(current.status), "already exists".into())
             }
-            "PATCH" if !exists => {
+            vocab::Method::Patch if !exists => {
                 return entry(
                     "skipped",
                     Some(current.status),
                     "the resource is gone".into(),
                 )
             }
-            "PATCH" => {
+            vocab::Method::Patch => {
                 let doc: Value = serde_json::from_slice(&current.body).unwrap_or(Value::Null);
                 let still = still_applicable(op.body.as_ref(), &doc);
                 if still.is_empty() {
@@ -440,9 +444,8 @@ impl Client {
                 }
                 (Method::PATCH, Some(Value::Array(still)))
             }
-            "DELETE" => (Method::DELETE, None),
-            "PUT" => (Method::PUT, op.body.clone()),
-            other => return entry("failed", None, format!("unknown method {other}")),
+            vocab::Method::Delete => (Method::DELETE, None),
+            vocab::Method::Put => (Method::PUT, op.body.clone()),
         };
         match self
             .send(method, &op.url, op.content_type.as_deref(), body.as_ref())

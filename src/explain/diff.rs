@@ -26,6 +26,7 @@ use crate::model::ReportFinding;
 use crate::rules::Rules;
 use crate::source::{Snapshot, SnapshotEntry};
 use crate::text::grid;
+use crate::vocab::FindingKind;
 
 /// The diff schema name.
 pub const SCHEMA: &str = "bacaudit/diff/v1";
@@ -101,7 +102,7 @@ pub struct Explained {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExplainedFinding {
     pub id: String,
-    pub kind: String,
+    pub kind: FindingKind,
     /// The source of a broken link, or the orphan.
     pub subject: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,11 +246,11 @@ pub fn explain_findings(d: &Diff, findings: &[ReportFinding], referrers: &Referr
     };
     for f in findings {
         let item = match f {
-            ReportFinding::Link(l) if l.kind == "broken_link" => {
+            ReportFinding::Link(l) if l.kind == FindingKind::BrokenLink => {
                 out.findings += 1;
                 lost.contains(l.target.as_str()).then(|| ExplainedFinding {
                     id: l.id.clone(),
-                    kind: l.kind.clone(),
+                    kind: l.kind,
                     subject: l.source.clone().unwrap_or_default(),
                     target: Some(l.target.clone()),
                     because: "target_lost".into(),
@@ -262,7 +263,7 @@ pub fn explain_findings(d: &Diff, findings: &[ReportFinding], referrers: &Referr
                 if resurrected.contains(r) {
                     Some(ExplainedFinding {
                         id: o.id.clone(),
-                        kind: o.kind.clone(),
+                        kind: o.kind,
                         subject: o.resource.clone(),
                         target: None,
                         because: "resurrected".into(),
@@ -276,7 +277,7 @@ pub fn explain_findings(d: &Diff, findings: &[ReportFinding], referrers: &Referr
                         .collect();
                     (!by.is_empty()).then(|| ExplainedFinding {
                         id: o.id.clone(),
-                        kind: o.kind.clone(),
+                        kind: o.kind,
                         subject: o.resource.clone(),
                         target: None,
                         because: "referrers_lost".into(),

@@ -23,7 +23,7 @@ use crate::plan;
 use crate::rules::{KindId, Rules};
 use crate::source::Snapshot;
 use crate::text::grid;
-use crate::vocab::Timestamp;
+use crate::vocab::{FindingKind, Timestamp};
 
 /// The what-if schema name.
 pub const SCHEMA: &str = "bacaudit/whatif/v1";
@@ -172,7 +172,7 @@ fn compensate(report: &Report) -> Compensate {
         left: FindingCounts::default(),
     };
     for op in &ops {
-        *c.by_method.entry(op.method.clone()).or_default() += 1;
+        *c.by_method.entry(op.method.to_string()).or_default() += 1;
         match op.method.as_str() {
             "DELETE" => c.deleted += 1,
             "PATCH" => c.patched += 1,
@@ -193,7 +193,7 @@ fn compensate(report: &Report) -> Compensate {
     for f in &report.findings {
         let comps = f.compensations();
         for comp in comps {
-            *c.by_action.entry(comp.action.clone()).or_default() += 1;
+            *c.by_action.entry(comp.action.to_string()).or_default() += 1;
             if comp.method.is_none() {
                 c.manual += 1;
             }
@@ -203,8 +203,8 @@ fn compensate(report: &Report) -> Compensate {
         c.follow_ups += comps.len().saturating_sub(1) as u64;
         if comps.iter().all(|comp| comp.method.is_none()) {
             match f.kind() {
-                "broken_link" => c.left.broken_link += 1,
-                "orphan" => c.left.orphan += 1,
+                FindingKind::BrokenLink => c.left.broken_link += 1,
+                FindingKind::Orphan => c.left.orphan += 1,
                 _ => {}
             }
         }
@@ -349,7 +349,7 @@ fn removed<'r>(
     let mut orphans: BTreeSet<&str> = BTreeSet::new();
     for f in &report.findings {
         match f {
-            ReportFinding::Link(l) if l.kind == "broken_link" => {
+            ReportFinding::Link(l) if l.kind == FindingKind::BrokenLink => {
                 if l.source.as_deref().is_some_and(gone) {
                     removed.broken_link += 1;
                 }

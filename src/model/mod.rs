@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::{Analysis, Compensation, FindingBody};
+use crate::vocab::{Class, FindingKind, Reason};
 
 pub use clusters::{Clusters, Level, PairCost};
 
@@ -93,15 +94,15 @@ pub enum ReportFinding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkEntry {
     pub id: String,
-    pub kind: String,
-    pub class: String,
+    pub kind: FindingKind,
+    pub class: Class,
     pub source: Option<String>,
     pub pointer: Option<String>,
     pub relation: Option<String>,
     pub target: String,
     pub status: Option<u16>,
     pub attempts: u32,
-    pub reason: String,
+    pub reason: Reason,
     pub detail: String,
     /// Why the link broke, from the restore points (an extension of v1: only when some
     /// service has a restore point).
@@ -113,7 +114,7 @@ pub struct LinkEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrphanEntry {
     pub id: String,
-    pub kind: String,
+    pub kind: FindingKind,
     pub resource: String,
     pub expected_referenced_by: Vec<String>,
     /// Why it lost its referrers, from the restore points (as for [`LinkEntry::cause`]).
@@ -138,10 +139,10 @@ impl ReportFinding {
             ReportFinding::Orphan(o) => &o.id,
         }
     }
-    pub fn kind(&self) -> &str {
+    pub fn kind(&self) -> FindingKind {
         match self {
-            ReportFinding::Link(l) => &l.kind,
-            ReportFinding::Orphan(o) => &o.kind,
+            ReportFinding::Link(l) => l.kind,
+            ReportFinding::Orphan(o) => o.kind,
         }
     }
     /// Why the finding happened, when restore points explain it.
@@ -205,22 +206,22 @@ impl Report {
                 .map(|f| match &f.body {
                     FindingBody::Link(l) => ReportFinding::Link(LinkEntry {
                         id: f.id.clone(),
-                        kind: f.kind.as_str().into(),
-                        class: l.class.as_str().into(),
+                        kind: f.kind,
+                        class: l.class,
                         source: l.source.clone(),
                         pointer: l.pointer.clone(),
                         relation: l.relation.clone(),
                         target: l.target.clone(),
                         status: l.status,
                         attempts: l.attempts,
-                        reason: l.reason.as_str().into(),
+                        reason: l.reason,
                         detail: l.detail.clone(),
                         cause: None,
                         compensations: f.compensations.clone(),
                     }),
                     FindingBody::Orphan(o) => ReportFinding::Orphan(OrphanEntry {
                         id: f.id.clone(),
-                        kind: f.kind.as_str().into(),
+                        kind: f.kind,
                         resource: o.resource.clone(),
                         expected_referenced_by: o.expected_referenced_by.clone(),
                         cause: None,

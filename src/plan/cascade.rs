@@ -7,6 +7,7 @@ use super::{manual, set_null_patch};
 use crate::analyze::{Analysis, Compensation};
 use crate::graph::{Graph, NodeId, NodeState, NO_RELATION};
 use crate::rules::{BrokenAction, OrphanAction, Rules};
+use crate::vocab::{Action, Method};
 
 /// Incoming declared references per node (compressed: offsets into one edge-index array).
 struct Incoming {
@@ -55,7 +56,7 @@ pub(super) fn follow_up(analysis: &mut Analysis, graph: &Graph, rules: &Rules) {
     let deletes_anything = analysis.findings.iter().any(|f| {
         f.compensations
             .iter()
-            .any(|c| c.method.as_deref() == Some("DELETE"))
+            .any(|c| c.method == Some(Method::Delete))
     });
     if !deletes_anything {
         return;
@@ -65,7 +66,7 @@ pub(super) fn follow_up(analysis: &mut Analysis, graph: &Graph, rules: &Rules) {
     let mut deleted: HashSet<NodeId> = HashSet::new();
     for f in &analysis.findings {
         for c in &f.compensations {
-            if c.method.as_deref() == Some("DELETE") {
+            if c.method == Some(Method::Delete) {
                 if let Some(id) = graph.id(&c.url) {
                     deleted.insert(id);
                 }
@@ -77,7 +78,7 @@ pub(super) fn follow_up(analysis: &mut Analysis, graph: &Graph, rules: &Rules) {
         let roots: Vec<NodeId> = f
             .compensations
             .iter()
-            .filter(|c| c.method.as_deref() == Some("DELETE"))
+            .filter(|c| c.method == Some(Method::Delete))
             .filter_map(|c| graph.id(&c.url))
             .collect();
         let mut queue: VecDeque<NodeId> = roots.into();
@@ -104,8 +105,8 @@ pub(super) fn follow_up(analysis: &mut Analysis, graph: &Graph, rules: &Rules) {
                         deleted.insert(e.source);
                         queue.push_back(e.source);
                         Compensation {
-                            action: "cascade".into(),
-                            method: Some("DELETE".into()),
+                            action: Action::Cascade,
+                            method: Some(Method::Delete),
                             url: src,
                             content_type: None,
                             body: None,
@@ -115,8 +116,8 @@ pub(super) fn follow_up(analysis: &mut Analysis, graph: &Graph, rules: &Rules) {
                     BrokenAction::SetNull => {
                         match set_null_patch(graph.pointer(e.pointer), &rule.selector) {
                             Some(patch) => Compensation {
-                                action: "set-null".into(),
-                                method: Some("PATCH".into()),
+                                action: Action::SetNull,
+                                method: Some(Method::Patch),
                                 url: src,
                                 content_type: Some("application/json-patch+json".into()),
                                 body: Some(patch),
@@ -173,8 +174,8 @@ pub(super) fn follow_up(analysis: &mut Analysis, graph: &Graph, rules: &Rules) {
                         deleted.insert(t);
                         queue.push_back(t);
                         Compensation {
-                            action: "delete".into(),
-                            method: Some("DELETE".into()),
+                            action: Action::Delete,
+                            method: Some(Method::Delete),
                             url: t_url,
                             content_type: None,
                             body: None,

@@ -13,6 +13,7 @@ use crate::extract::HEADER_POINTER;
 use crate::graph::Graph;
 use crate::rules::{BrokenAction, OrphanAction, Pointer, Rules, Selector};
 use crate::source::Snapshot;
+use crate::vocab::{Action, Method};
 
 /// Fills every finding's compensations. `previous` is the last good snapshot, whose
 /// representations `recreate` puts back. A deletion's consequences are planned too: whatever
@@ -63,8 +64,8 @@ fn broken(l: &LinkFinding, rules: &Rules, previous: Option<&Snapshot>) -> Vec<Co
     let why = format!("{} points at a {to} that no longer exists", rule.name);
     match rule.on_broken {
         BrokenAction::Cascade => vec![Compensation {
-            action: "cascade".into(),
-            method: Some("DELETE".into()),
+            action: Action::Cascade,
+            method: Some(Method::Delete),
             url: source.clone(),
             content_type: None,
             body: None,
@@ -72,8 +73,8 @@ fn broken(l: &LinkFinding, rules: &Rules, previous: Option<&Snapshot>) -> Vec<Co
         }],
         BrokenAction::SetNull => match set_null_patch(pointer, &rule.selector) {
             Some(patch) => vec![Compensation {
-                action: "set-null".into(),
-                method: Some("PATCH".into()),
+                action: Action::SetNull,
+                method: Some(Method::Patch),
                 url: source.clone(),
                 content_type: Some("application/json-patch+json".into()),
                 body: Some(patch),
@@ -111,8 +112,8 @@ fn broken(l: &LinkFinding, rules: &Rules, previous: Option<&Snapshot>) -> Vec<Co
                     )
                 });
             vec![Compensation {
-                action: "recreate".into(),
-                method: Some("PUT".into()),
+                action: Action::Recreate,
+                method: Some(Method::Put),
                 url: l.target.clone(),
                 content_type: Some("application/json".into()),
                 body: Some(body.0),
@@ -132,8 +133,8 @@ fn orphan(o: &OrphanFinding, rules: &Rules) -> Compensation {
     );
     match kind.on_orphan {
         OrphanAction::Delete => Compensation {
-            action: "delete".into(),
-            method: Some("DELETE".into()),
+            action: Action::Delete,
+            method: Some(Method::Delete),
             url: o.resource.clone(),
             content_type: None,
             body: None,
@@ -145,7 +146,7 @@ fn orphan(o: &OrphanFinding, rules: &Rules) -> Compensation {
 
 pub(crate) fn manual(url: &str, reason: String) -> Compensation {
     Compensation {
-        action: "manual".into(),
+        action: Action::Manual,
         method: None,
         url: url.to_string(),
         content_type: None,

@@ -10,17 +10,17 @@ use serde_json::Value;
 
 use crate::analyze::Compensation;
 use crate::model::ReportFinding;
+use crate::vocab::{Action, Method};
 
 /// One HTTP request of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
-    /// `PUT`, `PATCH` or `DELETE`.
-    pub method: String,
+    pub method: Method,
     pub url: String,
     pub content_type: Option<String>,
     pub body: Option<Value>,
     /// The actions merged into this request (`cascade`, `set-null`, …).
-    pub actions: Vec<String>,
+    pub actions: Vec<Action>,
     /// Ids of the findings this request repairs.
     pub findings: Vec<String>,
     pub reasons: Vec<String>,
@@ -50,7 +50,7 @@ pub fn schedule(findings: &[ReportFinding]) -> (Vec<Operation>, Vec<Note>) {
             ReportFinding::Orphan(_) => None,
         };
         for c in f.compensations() {
-            let Some(method) = c.method.as_deref() else {
+            let Some(method) = c.method else {
                 notes.push(Note {
                     url: c.url.clone(),
                     findings: vec![f.id().to_string()],
@@ -59,17 +59,17 @@ pub fn schedule(findings: &[ReportFinding]) -> (Vec<Operation>, Vec<Note>) {
                 continue;
             };
             let group = match method {
-                "PUT" => {
+                Method::Put => {
                     put_sources
                         .entry(c.url.clone())
                         .or_default()
                         .insert(source.clone());
                     &mut puts
                 }
-                "PATCH" => &mut patches,
-                _ => &mut deletes,
+                Method::Patch => &mut patches,
+                Method::Delete => &mut deletes,
             };
-            merge(group, f.id(), c);
+            merge(group, f.id(), method, c);
         }
     }
     // A DELETE supersedes every PATCH and PUT of the same resource.
@@ -114,12 +114,12 @@ fn superseded(op: &Operation, what: &str) -> Note {
     }
 }
 
-fn merge(group: &mut BTreeMap<String, Operation>, id: &str, c: &Compensation) {
+fn merge(group: &mut BTreeMap<String, Operation>, id: &str, method: Method, c: &Compensation) {
     let op = group.entry(c.url.clone()).or_insert_with(|| Operation {
-        method: c.method.clone().unwrap_or_default(),
+        method,
         url: c.url.clone(),
         content_type: c.content_type.clone(),
-        body: if c.method.as_deref() == Some("PATCH") {
+        body: if method == Method::Patch {
             Some(Value::Array(Vec::new()))
         } else {
             c.body.clone()
@@ -129,7 +129,7 @@ fn merge(group: &mut BTreeMap<String, Operation>, id: &str, c: &Compensation) {
         reasons: Vec::new(),
     });
     if !op.actions.contains(&c.action) {
-        op.actions.push(c.action.clone());
+        op.actions.push(c.action);
     }
     if !op.findings.iter().any(|f| f == id) {
         op.findings.push(id.to_string());
@@ -138,7 +138,7 @@ fn merge(group: &mut BTreeMap<String, Operation>, id: &str, c: &Compensation) {
         op.reasons.push(c.reason.clone());
     }
     if let (Some(Value::Array(into)), Some(Value::Array(add))) = (&mut op.body, &c.body) {
-        if op.method == "PATCH" {
+        if op.method == Method::Patch {
             for o in add {
                 if !into.contains(o) {
                     into.push(o.clone());
@@ -199,12 +199,13 @@ fn compare_paths(a: &str, b: &str) -> Ordering {
 mod tests {
     use super::*;
     use crate::model::{LinkEntry, OrphanEntry};
+    use crate::vocab::{Class, FindingKind, Reason};
     use serde_json::json;
 
     fn comp(action: &str, method: Option<&str>, url: &str, body: Option<Value>) -> Compensation {
         Compensation {
-            action: action.into(),
-            method: method.map(str::to_string),
+            action: Action::parse(action).unwrap(),
+            method: method.map(|m| Method::parse(m).unwrap()),
             url: url.into(),
             content_type: None,
             body,
@@ -215,15 +216,15 @@ mod tests {
     fn link(id: &str, source: &str, comps: Vec<Compensation>) -> ReportFinding {
         ReportFinding::Link(LinkEntry {
             id: id.into(),
-            kind: "broken_link".into(),
-            class: "permanent".into(),
+            kind: FindingKind::BrokenLink,
+            class: Class::Permanent,
             source: Some(source.into()),
             pointer: Some("/x".into()),
             relation: Some("a.b".into()),
             target: "http://h/t".into(),
             status: Some(404),
             attempts: 1,
-            reason: "not_found".into(),
+            reason: Reason::NotFound,
             detail: "404 Not Found".into(),
             cause: None,
             compensations: comps,
@@ -280,7 +281,7 @@ mod tests {
             ),
             ReportFinding::Orphan(OrphanEntry {
                 id: "6".into(),
-                kind: "orphan".into(),
+                kind: FindingKind::Orphan,
                 resource: "http://h/c/9".into(),
                 expected_referenced_by: vec!["o.c".into()],
                 cause: None,
@@ -289,7 +290,7 @@ mod tests {
         ];
         let (ops, notes) = schedule(&findings);
         assert_eq!(ops.len(), 2);
-        assert_eq!(ops[0].method, "PATCH");
+        assert_eq!(ops[0].method, Method::Patch);
         assert_eq!(ops[0].url, "http://h/o/2");
         assert_eq!(
             ops[0].body,
@@ -300,7 +301,7 @@ mod tests {
             ]))
         );
         assert_eq!(ops[0].findings, vec!["3", "4", "5"]);
-        assert_eq!(ops[1].method, "DELETE");
+        assert_eq!(ops[1].method, Method::Delete);
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes
             .iter()

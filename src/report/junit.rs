@@ -17,6 +17,7 @@ use super::view::{
     status_text, INCOMPLETE_NOTE,
 };
 use crate::model::{Report, ReportFinding};
+use crate::vocab::FindingKind;
 
 /// Renders the report as JUnit XML.
 pub fn render_junit(r: &Report) -> String {
@@ -54,7 +55,7 @@ pub fn render_junit(r: &Report) -> String {
                     if let Some(p) = &l.pointer {
                         let _ = writeln!(description, "pointer {p}");
                     }
-                    let mut status = if l.kind == "unresolved" {
+                    let mut status = if l.kind == FindingKind::Unresolved {
                         let mut s = TestCaseStatus::skipped();
                         s.set_message(format!("could not be checked: {message}"));
                         s

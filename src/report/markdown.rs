@@ -11,6 +11,7 @@ use super::view::{
 };
 use crate::analyze::Compensation;
 use crate::model::{Report, ReportFinding};
+use crate::vocab::FindingKind;
 
 /// Renders the report as a Markdown document.
 pub fn render_markdown(r: &Report) -> String {
@@ -130,7 +131,7 @@ fn finding(out: &mut String, f: &ReportFinding) {
             let _ = writeln!(
                 out,
                 "- **{}** {from} → {}",
-                text(&kind_label(&l.kind)),
+                text(&kind_label(l.kind.as_str())),
                 code(&l.target)
             );
             let mut facts = Vec::new();
@@ -146,7 +147,7 @@ fn finding(out: &mut String, f: &ReportFinding) {
             if let Some(cause) = &l.cause {
                 let _ = writeln!(out, "  - why: {}", text(cause));
             }
-            if l.compensations.is_empty() && l.kind == "unresolved" {
+            if l.compensations.is_empty() && l.kind == FindingKind::Unresolved {
                 out.push_str("  - no repair: the evidence is uncertain\n");
             }
             for c in &l.compensations {
@@ -157,7 +158,7 @@ fn finding(out: &mut String, f: &ReportFinding) {
             let _ = writeln!(
                 out,
                 "- **{}** {}",
-                text(&kind_label(&o.kind)),
+                text(&kind_label(o.kind.as_str())),
                 code(&o.resource)
             );
             let _ = writeln!(
@@ -189,7 +190,7 @@ fn compensation(out: &mut String, c: &Compensation) {
     let _ = writeln!(
         out,
         "  - repair **{}** {op}{ct}: {}",
-        text(&c.action),
+        text(c.action.as_str()),
         text(&c.reason)
     );
     if let Some(body) = body_text(c) {

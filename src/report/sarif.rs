@@ -173,8 +173,8 @@ pub fn render_sarif(r: &Report) -> String {
     for f in &r.findings {
         let relation = relation_key(f);
         rule_ids
-            .entry(rule_id(f.kind(), &relation))
-            .or_insert_with(|| (f.kind(), relation));
+            .entry(rule_id(f.kind().as_str(), &relation))
+            .or_insert_with(|| (f.kind().as_str(), relation));
     }
     let index: BTreeMap<&str, usize> = rule_ids
         .keys()
@@ -189,7 +189,7 @@ pub fn render_sarif(r: &Report) -> String {
         .findings
         .iter()
         .map(|f| {
-            let id = rule_id(f.kind(), &relation_key(f));
+            let id = rule_id(f.kind().as_str(), &relation_key(f));
             let rule_index = index[id.as_str()];
             match f {
                 ReportFinding::Link(l) => link_result(f, l, id, rule_index),
@@ -355,7 +355,7 @@ fn link_result<'a>(
         rule_id,
         rule_index,
         kind: "fail",
-        level: level(&l.kind),
+        level: level(l.kind.as_str()),
         message: Message { text },
         locations: vec![primary],
         related_locations: related,
@@ -402,7 +402,7 @@ fn orphan_result<'a>(
         rule_id,
         rule_index,
         kind: "fail",
-        level: level(&o.kind),
+        level: level(o.kind.as_str()),
         message: Message {
             text: with_cause(
                 format!("{} is an orphan: nothing in {by} points at it", o.resource),

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::Clusters;
-use crate::model::{LinkEntry, Report, ReportFinding};
+use crate::model::{Clusters, LinkEntry, Report, ReportFinding};
 use crate::text::grid;
+use crate::vocab::Reason;
 
 /// Renders the report as plain-text tables.
 pub fn render_table(r: &Report) -> String {
@@ -81,7 +81,7 @@ pub fn render_table(r: &Report) -> String {
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     for f in &r.findings {
         match f {
-            ReportFinding::Link(l) if l.reason == "service_unavailable" && l.attempts == 0 => {
+            ReportFinding::Link(l) if l.reason == Reason::ServiceUnavailable && l.attempts == 0 => {
                 let host = url::Url::parse(&l.target)
                     .map(|u| u.origin().ascii_serialization())
                     .unwrap_or_default();

@@ -32,6 +32,8 @@ impl FindingKind {
 
 impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
+
+super::string_enum!(FindingKind, "finding kind");

@@ -113,6 +113,29 @@ impl Class {
     }
 }
 
+impl Class {
+    pub fn parse(s: &str) -> Option<Class> {
+        [Class::Permanent, Class::Transient, Class::Access]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+super::string_enum!(Reason, "reason");
+super::string_enum!(Class, "class");
+
 #[cfg(test)]
 mod tests {
     use super::*;

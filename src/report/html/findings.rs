@@ -7,6 +7,7 @@ use super::text::esc;
 use crate::analyze::Compensation;
 use crate::model::{LinkEntry, Report, ReportFinding};
 use crate::report::view::{attempts_note, body_text, kind_label, relation_key, relation_title};
+use crate::vocab::FindingKind;
 
 /// The finding kinds the filter always offers, in order, with their labels.
 const KINDS: [(&str, &str); 3] = [
@@ -50,12 +51,16 @@ pub(super) fn findings(out: &mut String, r: &Report) {
         .map(|(k, l)| (k.to_string(), l.to_string()))
         .collect();
     for f in &r.findings {
-        if !kinds.iter().any(|(k, _)| k == f.kind()) {
+        if !kinds.iter().any(|(k, _)| k == f.kind().as_str()) {
             kinds.push((f.kind().to_string(), f.kind().to_string()));
         }
     }
     for (kind, text) in &kinds {
-        let count = r.findings.iter().filter(|f| f.kind() == kind).count();
+        let count = r
+            .findings
+            .iter()
+            .filter(|f| f.kind().as_str() == kind)
+            .count();
         let _ = write!(
             out,
             " <label><input type=\"checkbox\" name=\"kind\" value=\"{}\" checked> <span class=\"badge {}\">{}</span> {count}</label>",
@@ -110,7 +115,7 @@ fn cause_html(cause: Option<&str>) -> String {
 /// One row of the findings table.
 /// One row of the findings table.
 fn finding_row(out: &mut String, f: &ReportFinding) {
-    let kind = f.kind();
+    let kind = f.kind().as_str();
     let _ = write!(
         out,
         "<tr id=\"f-{}\" data-kind=\"{}\"><td data-sort=\"{}\"><span class=\"badge {}\">{}</span><br><code class=\"fid\">{}</code></td><td>{}</td>",
@@ -164,7 +169,7 @@ fn link_cells(out: &mut String, l: &LinkEntry) {
     let _ = write!(
         out,
         "<td><code>{}</code><div class=\"detail\">{}</div>{}</td>",
-        esc(&l.reason),
+        esc(l.reason.as_str()),
         esc(&detail),
         cause_html(l.cause.as_deref())
     );
@@ -176,7 +181,7 @@ fn repair_cell(out: &mut String, f: &ReportFinding) {
     out.push_str("<td class=\"repair\">");
     let comps = f.compensations();
     if comps.is_empty() {
-        if kind == "unresolved" {
+        if kind == FindingKind::Unresolved {
             out.push_str(
                 "<span class=\"muted\">none: nothing is repaired on uncertain evidence</span>",
             );
@@ -193,13 +198,13 @@ fn repair_cell(out: &mut String, f: &ReportFinding) {
 /// One repair: the action, the request and why, with its body when it has one.
 fn compensation(out: &mut String, c: &Compensation) {
     let op = match &c.method {
-        Some(m) => format!("<code>{} {}</code>", esc(m), esc(&c.url)),
+        Some(m) => format!("<code>{} {}</code>", esc(m.as_str()), esc(&c.url)),
         None => format!("look at <code>{}</code>", esc(&c.url)),
     };
     let _ = write!(
         out,
         "<div class=\"comp\"><span class=\"action\">{}</span> {op}<div class=\"why\">{}</div>",
-        esc(&c.action),
+        esc(c.action.as_str()),
         esc(&c.reason)
     );
     if let Some(body) = body_text(c) {
