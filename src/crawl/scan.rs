@@ -218,11 +218,8 @@ impl ScannedSnapshot {
         header_ids: &mut FxHashMap<Vec<(String, String)>, u32>,
         io: &dyn Fn(std::io::Error) -> SnapshotError,
     ) -> Result<bool, SnapshotError> {
-        let stop_all = || {
-            ranges
-                .abort
-                .store(true, std::sync::atomic::Ordering::Relaxed)
-        };
+        let abort = ranges.abort;
+        let stop_all = || abort.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut waiting: std::collections::BTreeMap<usize, std::io::Result<Chunk>> =
             Default::default();
         let mut lines_before = 0;
@@ -722,7 +719,11 @@ impl ChunkReader {
             body,
             headers: written_headers,
         } = read;
-        let headers = self.header_id(&mut chunk.header_sets, &mut parsed, &written_headers);
+        let headers = self.header_id(
+            &mut chunk.header_sets,
+            &mut parsed,
+            written_headers.as_ref(),
+        );
         // The two-pass reading found a body that is no JSON value.
         let unparsed = parsed.body.is_some() && body.is_none();
         let not_json = parsed.body_not_json && body.is_none() && !unparsed;
@@ -779,7 +780,7 @@ impl ChunkReader {
         &mut self,
         header_sets: &mut Vec<Vec<(String, String)>>,
         parsed: &mut ParsedLine,
-        written_headers: &Option<crate::json::Map<'_>>,
+        written_headers: Option<&crate::json::Map<'_>>,
     ) -> u32 {
         match (self.last_headers, written_headers) {
             (Some(id), Some(h)) if same_headers(&header_sets[id as usize], h) => id,
