@@ -16,7 +16,7 @@ use crate::http::{classify_status, Verdict};
 use crate::intern::{Interner, Pending};
 use crate::rules::{KindId, LinkId, Rules, ServiceId};
 use crate::source::snapshot::{
-    header_pairs, is_cut, parse_body, parse_line, parse_line_with_body, snapshot_files,
+    header_pairs, is_cut, parse_body, parse_line, parse_line_with_body, snapshot_files, ParsedLine,
     SnapshotEntry, NOT_JSON_BODY,
 };
 use crate::source::SnapshotError;
@@ -144,140 +144,157 @@ impl ScannedSnapshot {
         };
         let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
         for (fi, file_path) in paths.iter().enumerate() {
-            let io = |source| SnapshotError::Io {
-                path: file_path.clone(),
-                source,
-            };
-            let file = File::open(file_path).map_err(io)?;
-            let size = file.metadata().map_err(io)?.len();
-            // Many more ranges than cores, taken by whichever thread is free: ranges of
-            // orders (many links) cost more than ranges of customers, and the last ranges
-            // finish close together (32 per core: the 1M scan took 0.96-0.98 s against
-            // 1.01-1.06 s with 16). The calling thread merges them in file order as they come,
-            // while the others read on.
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let parts = if size < 1 << 20 {
-                1
-            } else {
-                (cores * 32).min(256)
-            };
-            let bounds = split_at_lines(&file, size, parts).map_err(io)?;
-            let ranges = bounds.len() - 1;
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let abort = std::sync::atomic::AtomicBool::new(false);
-            // Merged chunks, emptied, for the readers to fill again.
-            let pool = std::sync::Mutex::new(Vec::<Chunk>::new());
-            let (tx, rx) = std::sync::mpsc::channel::<(usize, std::io::Result<Chunk>)>();
-            let merged: Result<bool, SnapshotError> = std::thread::scope(|scope| {
-                for _ in 0..cores.min(ranges) {
-                    let tx = tx.clone();
-                    let (next, abort, bounds, pool) = (&next, &abort, &bounds, &pool);
-                    let file_path = file_path.as_path();
-                    scope.spawn(move || {
-                        // One read buffer per thread, for all its ranges.
-                        let mut buf = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            if i >= ranges || abort.load(std::sync::atomic::Ordering::Relaxed) {
-                                break;
-                            }
-                            let (start, end) = (bounds[i], bounds[i + 1]);
-                            let chunk = File::open(file_path).and_then(|f| {
-                                let lines = Lines::new(f, start, end, &mut buf)?;
-                                let reuse = pool.lock().expect("not poisoned").pop();
-                                let chunk = reuse.unwrap_or_default();
-                                read_chunk(file_path, fi as u16, lines, rules, stop, chunk)
-                            });
-                            if tx.send((i, chunk)).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                }
-                drop(tx);
-                let stop_all = || abort.store(true, std::sync::atomic::Ordering::Relaxed);
-                let mut waiting: std::collections::BTreeMap<usize, std::io::Result<Chunk>> =
-                    Default::default();
-                let mut lines_before = 0;
-                let mut want = 0;
-                let mut merge_time = std::time::Duration::ZERO;
-                for (i, chunk) in rx {
-                    waiting.insert(i, chunk);
-                    while let Some(chunk) = waiting.remove(&want) {
-                        want += 1;
-                        let mut chunk = match chunk {
-                            Ok(c) => c,
-                            Err(e) => {
-                                stop_all();
-                                return Err(io(e));
-                            }
-                        };
-                        if let Some((line, e)) = chunk.error {
-                            stop_all();
-                            return Err(match e {
-                                SnapshotError::Line { path, message, .. } => SnapshotError::Line {
-                                    path,
-                                    line: lines_before + line,
-                                    message,
-                                },
-                                other => other,
-                            });
-                        }
-                        if chunk.stopped {
-                            stop_all();
-                            return Ok(false);
-                        }
-                        lines_before += chunk.lines;
-                        let t = std::time::Instant::now();
-                        scan.merge(&mut chunk, rules, &mut header_ids);
-                        let mut pool = pool.lock().expect("not poisoned");
-                        if pool.len() < cores {
-                            pool.push(chunk);
-                        }
-                        merge_time += t.elapsed();
-                        if want % 8 == 0 {
-                            release_free_memory();
-                        }
-                    }
-                }
-                tracing::debug!("merging the ranges took {merge_time:?} (on this thread)");
-                Ok(true)
-            });
-            if !merged? {
+            let Some(file) = scan.scan_file(fi, file_path, rules, stop, &mut header_ids)? else {
                 return Ok(None);
-            }
+            };
             scan.files.push(file);
         }
-        // The seeds too, so that the replay's graph never adds a URL to the shared interner.
-        let urls = Arc::get_mut(&mut scan.urls).expect("not shared yet");
+        scan.add_seeds(rules);
+        scan.shrink_to_fit();
+        Ok(Some(scan))
+    }
+
+    /// Scans one file: its ranges read on every core, merged here in file order. The file, to
+    /// read bodies back from; `None` when `stop` was set.
+    fn scan_file(
+        &mut self,
+        fi: usize,
+        file_path: &PathBuf,
+        rules: &Rules,
+        stop: &Stop,
+        header_ids: &mut FxHashMap<Vec<(String, String)>, u32>,
+    ) -> Result<Option<File>, SnapshotError> {
+        let io = |source| SnapshotError::Io {
+            path: file_path.clone(),
+            source,
+        };
+        let file = File::open(file_path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        // Many more ranges than cores, taken by whichever thread is free: ranges of
+        // orders (many links) cost more than ranges of customers, and the last ranges
+        // finish close together (32 per core: the 1M scan took 0.96-0.98 s against
+        // 1.01-1.06 s with 16). The calling thread merges them in file order as they come,
+        // while the others read on.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parts = if size < 1 << 20 {
+            1
+        } else {
+            (cores * 32).min(256)
+        };
+        let bounds = split_at_lines(&file, size, parts).map_err(io)?;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let abort = std::sync::atomic::AtomicBool::new(false);
+        // Merged chunks, emptied, for the readers to fill again.
+        let pool = std::sync::Mutex::new(Vec::<Chunk>::new());
+        let ranges = Ranges {
+            next: &next,
+            abort: &abort,
+            bounds: &bounds,
+            pool: &pool,
+            path: file_path.as_path(),
+            file: fi as u16,
+            rules,
+            stop,
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, std::io::Result<Chunk>)>();
+        let merged: Result<bool, SnapshotError> = std::thread::scope(|scope| {
+            for _ in 0..cores.min(ranges.count()) {
+                let tx = tx.clone();
+                scope.spawn(move || ranges.read(&tx));
+            }
+            drop(tx);
+            self.merge_in_order(rx, &ranges, cores, header_ids, &io)
+        });
+        Ok(merged?.then_some(file))
+    }
+
+    /// Merges the chunks in file order as the readers send them; `false` when `stop` was set.
+    /// The first error stops every reader.
+    fn merge_in_order(
+        &mut self,
+        rx: std::sync::mpsc::Receiver<(usize, std::io::Result<Chunk>)>,
+        ranges: &Ranges<'_>,
+        cores: usize,
+        header_ids: &mut FxHashMap<Vec<(String, String)>, u32>,
+        io: &dyn Fn(std::io::Error) -> SnapshotError,
+    ) -> Result<bool, SnapshotError> {
+        let abort = ranges.abort;
+        let stop_all = || abort.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut waiting: std::collections::BTreeMap<usize, std::io::Result<Chunk>> =
+            Default::default();
+        let mut lines_before = 0;
+        let mut want = 0;
+        let mut merge_time = std::time::Duration::ZERO;
+        for (i, chunk) in rx {
+            waiting.insert(i, chunk);
+            while let Some(chunk) = waiting.remove(&want) {
+                want += 1;
+                let mut chunk = match chunk {
+                    Ok(c) => c,
+                    Err(e) => {
+                        stop_all();
+                        return Err(io(e));
+                    }
+                };
+                if let Some((line, e)) = chunk.error {
+                    stop_all();
+                    return Err(after_lines(e, lines_before + line));
+                }
+                if chunk.stopped {
+                    stop_all();
+                    return Ok(false);
+                }
+                lines_before += chunk.lines;
+                let t = std::time::Instant::now();
+                self.merge(&mut chunk, ranges.rules, header_ids);
+                let mut pool = ranges.pool.lock().expect("not poisoned");
+                if pool.len() < cores {
+                    pool.push(chunk);
+                }
+                merge_time += t.elapsed();
+                if want % 8 == 0 {
+                    release_free_memory();
+                }
+            }
+        }
+        tracing::debug!("merging the ranges took {merge_time:?} (on this thread)");
+        Ok(true)
+    }
+
+    /// The seeds too, so that the replay's graph never adds a URL to the shared interner.
+    fn add_seeds(&mut self, rules: &Rules) {
+        let urls = Arc::get_mut(&mut self.urls).expect("not shared yet");
         for service in &rules.services {
             for seed in &service.seeds {
                 if urls.intern(seed.as_str()).1 {
-                    scan.meta.push(Meta {
+                    self.meta.push(Meta {
                         service: rules.service_of(seed),
                         kind: rules.kind_id_of(seed),
                     });
                 }
             }
         }
-        scan.rec_of.resize(urls.len(), NONE);
-        // Vectors grown by doubling can hold twice what they need: a third of the scan's
-        // memory on the 1M snapshot.
+        self.rec_of.resize(urls.len(), NONE);
+    }
+
+    /// Vectors grown by doubling can hold twice what they need: a third of the scan's
+    /// memory on the 1M snapshot.
+    fn shrink_to_fit(&mut self) {
+        let urls = Arc::get_mut(&mut self.urls).expect("not shared yet");
         urls.shrink_to_fit();
-        scan.links.shrink_to_fit();
-        scan.recs.shrink_to_fit();
-        scan.meta.shrink_to_fit();
-        scan.rec_of.shrink_to_fit();
+        self.links.shrink_to_fit();
+        self.recs.shrink_to_fit();
+        self.meta.shrink_to_fit();
+        self.rec_of.shrink_to_fit();
         release_free_memory();
         tracing::debug!(
-            urls = scan.urls.len(),
-            url_bytes = scan.urls.bytes(),
-            recs = scan.recs.capacity() * std::mem::size_of::<Rec>(),
-            links = scan.links.capacity() * std::mem::size_of::<Link>(),
-            meta = scan.meta.capacity() * std::mem::size_of::<Meta>(),
+            urls = self.urls.len(),
+            url_bytes = self.urls.bytes(),
+            recs = self.recs.capacity() * std::mem::size_of::<Rec>(),
+            links = self.links.capacity() * std::mem::size_of::<Link>(),
+            meta = self.meta.capacity() * std::mem::size_of::<Meta>(),
             "scan sizes"
         );
-        Ok(Some(scan))
     }
 
     /// Adds one chunk's URLs, pointers, records and links (its records win over earlier ones).
@@ -583,26 +600,20 @@ fn read_chunk(
 ) -> std::io::Result<Chunk> {
     let (start, end) = (lines.start, lines.end);
     chunk.reset();
-    let mut urls = std::mem::take(&mut chunk.urls);
-    let mut pointers = std::mem::take(&mut chunk.pointers);
-    let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
-    let mut scratch = extract::Scratch::default();
-    let mut out_of_scope: Vec<Link> = Vec::new();
-    let mut last_headers: Option<u32> = None;
+    let mut r = ChunkReader {
+        urls: std::mem::take(&mut chunk.urls),
+        pointers: std::mem::take(&mut chunk.pointers),
+        header_ids: FxHashMap::default(),
+        scratch: extract::Scratch::default(),
+        out_of_scope: Vec::new(),
+        last_headers: None,
+    };
     let mut offset = start;
     while let Some(line) = lines.next_line()? {
         let n = line.len();
         chunk.lines += 1;
         if chunk.lines == 256 {
-            // Size the URL list for the whole chunk from its first lines, rather than grow
-            // it (and move it) twenty times. With a margin: an estimate just short would
-            // double the buffer at the very end, and room never written costs no memory.
-            let read = (offset - start).max(1) as f64;
-            let left = (end - offset) as f64 / read;
-            let more = |n: usize| (n as f64 * left * 1.25) as usize + 64;
-            urls.reserve(more(urls.len()), more(urls.bytes()));
-            chunk.links.reserve(more(chunk.links.len()));
-            chunk.recs.reserve(more(chunk.recs.len()));
+            r.reserve_ahead(&mut chunk, offset - start, end - offset);
         }
         if chunk.lines % 4096 == 0 && stop.is_set() {
             chunk.stopped = true;
@@ -623,47 +634,102 @@ fn read_chunk(
             );
             break;
         }
-        // One pass reads the line and its body; a line it cannot read goes through the
-        // two-pass reading, which tells the error (or finds a body that is no JSON value).
-        let (mut parsed, body, written_headers) =
-            match parse_line_with_body(path, chunk.lines, text) {
-                Some(one) => (one.line, one.body, one.headers),
-                None => match parse_line(path, chunk.lines, text) {
-                    Ok(p) => {
-                        let body = p.body.clone().and_then(|r| parse_body(&text[r]));
-                        (p, body, None)
-                    }
-                    Err(e) => {
-                        chunk.error = Some((chunk.lines, e));
-                        break;
-                    }
-                },
-            };
-        // Lines mostly repeat the headers of the line before: compared as written, they
-        // need no strings made.
-        let headers = match (last_headers, &written_headers) {
-            (Some(id), Some(h)) if same_headers(&chunk.header_sets[id as usize], h) => id,
-            _ => {
-                if let Some(h) = &written_headers {
-                    parsed.headers = header_pairs(h);
-                }
-                let next = chunk.header_sets.len() as u32;
-                let id = *header_ids
-                    .entry(std::mem::take(&mut parsed.headers))
-                    .or_insert_with_key(|h| {
-                        chunk.header_sets.push(h.clone());
-                        next
-                    });
-                last_headers = written_headers.is_some().then_some(id);
-                id
+        let read = match read_line(path, chunk.lines, text) {
+            Ok(read) => read,
+            Err(e) => {
+                chunk.error = Some((chunk.lines, e));
+                break;
             }
         };
+        r.record(
+            &mut chunk,
+            rules,
+            read,
+            (file, line_start, text.len() as u32),
+        );
+    }
+    chunk.urls = r.urls;
+    chunk.pointers = r.pointers;
+    Ok(chunk)
+}
+
+/// One line: its record, its body and its headers as written. One pass reads the line and its
+/// body; a line it cannot read goes through the two-pass reading, which tells the error (or
+/// finds a body that is no JSON value).
+#[inline]
+fn read_line<'l>(
+    path: &Path,
+    line_no: usize,
+    text: &'l [u8],
+) -> Result<ReadLine<'l>, SnapshotError> {
+    match parse_line_with_body(path, line_no, text) {
+        Some(one) => Ok(ReadLine {
+            parsed: one.line,
+            body: one.body,
+            headers: one.headers,
+        }),
+        None => {
+            let p = parse_line(path, line_no, text)?;
+            let body = p.body.clone().and_then(|r| parse_body(&text[r]));
+            Ok(ReadLine {
+                parsed: p,
+                body,
+                headers: None,
+            })
+        }
+    }
+}
+
+/// One snapshot line, read.
+struct ReadLine<'l> {
+    parsed: ParsedLine,
+    /// The body, when it is JSON.
+    body: Option<crate::json::Value<'l>>,
+    /// The headers as written, when the one-pass reading read the line.
+    headers: Option<crate::json::Map<'l>>,
+}
+
+/// The working state of one range's reading, beside the [`Chunk`] it fills.
+struct ChunkReader {
+    urls: Pending,
+    pointers: Interner,
+    /// The chunk's header sets, by value: their ids in `Chunk::header_sets`.
+    header_ids: FxHashMap<Vec<(String, String)>, u32>,
+    scratch: extract::Scratch,
+    /// One response's out-of-scope links, appended after its in-scope ones.
+    out_of_scope: Vec<Link>,
+    /// The header set of the line before, when it was read as written.
+    last_headers: Option<u32>,
+}
+
+impl ChunkReader {
+    /// Adds one line's record to `chunk`, and the links of its body when it is a plain 2xx.
+    /// `at`: the file, and the line's offset and length in it.
+    #[inline]
+    fn record(
+        &mut self,
+        chunk: &mut Chunk,
+        rules: &Rules,
+        read: ReadLine<'_>,
+        at: (u16, u64, u32),
+    ) {
+        let (file, line_start, len) = at;
+        let ReadLine {
+            mut parsed,
+            body,
+            headers: written_headers,
+        } = read;
+        let headers = self.header_id(
+            &mut chunk.header_sets,
+            &mut parsed,
+            written_headers.as_ref(),
+        );
         // The two-pass reading found a body that is no JSON value.
         let unparsed = parsed.body.is_some() && body.is_none();
         let not_json = parsed.body_not_json && body.is_none() && !unparsed;
         // Canonical already (`parse_line` made it so): parsed only if a relative link needs it.
         let url = parsed.url.as_str();
-        let id = urls.push(url);
+        let id = self.urls.push(url);
         let mut rec = Rec {
             outcome: parsed.outcome,
             error_status: parsed.error_status,
@@ -671,7 +737,7 @@ fn read_chunk(
             file,
             not_json,
             unreadable: false,
-            len: text.len() as u32,
+            len,
             offset: line_start,
             links: 0..0,
             out_of_scope: 0..0,
@@ -681,47 +747,164 @@ fn read_chunk(
             // same extraction against the same URL.
             rec.unreadable = not_json || unparsed;
             let header_set = &chunk.header_sets[headers as usize];
-            let from = chunk.links.len() as u32;
-            out_of_scope.clear();
-            // A response's links mostly share their source: intern it once per run.
-            let mut last: Option<(*const str, u32)> = None;
-            let links = &mut chunk.links;
-            extract::extract_with(rules, url, header_set, body.as_ref(), &mut scratch, |l| {
-                let source = match last {
-                    Some((u, id)) if std::ptr::eq(u, l.source) => id,
-                    _ => {
-                        // Mostly the fetched URL itself, listed already.
-                        let id = if l.source == url {
-                            id
-                        } else {
-                            urls.push(l.source)
-                        };
-                        last = Some((l.source, id));
-                        id
-                    }
-                };
-                let link = Link {
-                    source,
-                    pointer: pointers.intern(l.pointer).0,
-                    target: urls.push(l.target),
-                    relation: l.relation.unwrap_or(crate::graph::NO_RELATION),
-                };
-                if l.in_scope {
-                    links.push(link);
-                } else {
-                    out_of_scope.push(link);
-                }
-            });
-            let mid = links.len() as u32;
-            links.extend_from_slice(&out_of_scope);
-            rec.links = from..mid;
-            rec.out_of_scope = mid..links.len() as u32;
+            let found = self.extract(
+                rules,
+                (url, id),
+                header_set,
+                body.as_ref(),
+                &mut chunk.links,
+            );
+            (rec.links, rec.out_of_scope) = found;
         }
         chunk.recs.push((id, rec));
     }
-    chunk.urls = urls;
-    chunk.pointers = pointers;
-    Ok(chunk)
+
+    /// Sizes the URL list for the whole chunk from its first lines (`read` bytes of them,
+    /// `left` to go), rather than grow it (and move it) twenty times. With a margin: an
+    /// estimate just short would double the buffer at the very end, and room never written
+    /// costs no memory.
+    fn reserve_ahead(&mut self, chunk: &mut Chunk, read: u64, left: u64) {
+        let read = read.max(1) as f64;
+        let left = left as f64 / read;
+        let more = |n: usize| (n as f64 * left * 1.25) as usize + 64;
+        self.urls
+            .reserve(more(self.urls.len()), more(self.urls.bytes()));
+        chunk.links.reserve(more(chunk.links.len()));
+        chunk.recs.reserve(more(chunk.recs.len()));
+    }
+
+    /// The id of a line's header set in `header_sets`. Lines mostly repeat the headers of the
+    /// line before: compared as written, they need no strings made.
+    #[inline]
+    fn header_id(
+        &mut self,
+        header_sets: &mut Vec<Vec<(String, String)>>,
+        parsed: &mut ParsedLine,
+        written_headers: Option<&crate::json::Map<'_>>,
+    ) -> u32 {
+        match (self.last_headers, written_headers) {
+            (Some(id), Some(h)) if same_headers(&header_sets[id as usize], h) => id,
+            _ => {
+                if let Some(h) = written_headers {
+                    parsed.headers = header_pairs(h);
+                }
+                let next = header_sets.len() as u32;
+                let id = *self
+                    .header_ids
+                    .entry(std::mem::take(&mut parsed.headers))
+                    .or_insert_with_key(|h| {
+                        header_sets.push(h.clone());
+                        next
+                    });
+                self.last_headers = written_headers.is_some().then_some(id);
+                id
+            }
+        }
+    }
+
+    /// Extracts the links of a 2xx answer from `url` (listed as `id`) into `links`: its
+    /// in-scope links, then its out-of-scope ones, as two ranges of `links`.
+    #[inline]
+    fn extract(
+        &mut self,
+        rules: &Rules,
+        (url, id): (&str, u32),
+        header_set: &[(String, String)],
+        body: Option<&crate::json::Value<'_>>,
+        links: &mut Vec<Link>,
+    ) -> (Range<u32>, Range<u32>) {
+        let from = links.len() as u32;
+        let (urls, pointers, out_of_scope) =
+            (&mut self.urls, &mut self.pointers, &mut self.out_of_scope);
+        out_of_scope.clear();
+        // A response's links mostly share their source: intern it once per run.
+        let mut last: Option<(*const str, u32)> = None;
+        extract::extract_with(rules, url, header_set, body, &mut self.scratch, |l| {
+            let source = match last {
+                Some((u, id)) if std::ptr::eq(u, l.source) => id,
+                _ => {
+                    // Mostly the fetched URL itself, listed already.
+                    let id = if l.source == url {
+                        id
+                    } else {
+                        urls.push(l.source)
+                    };
+                    last = Some((l.source, id));
+                    id
+                }
+            };
+            let link = Link {
+                source,
+                pointer: pointers.intern(l.pointer).0,
+                target: urls.push(l.target),
+                relation: l.relation.unwrap_or(crate::graph::NO_RELATION),
+            };
+            if l.in_scope {
+                links.push(link);
+            } else {
+                out_of_scope.push(link);
+            }
+        });
+        let mid = links.len() as u32;
+        links.extend_from_slice(out_of_scope);
+        (from..mid, mid..links.len() as u32)
+    }
+}
+
+/// A file's ranges, shared by the threads that read them: the next one to take, the bounds,
+/// and the emptied chunks to fill again.
+#[derive(Clone, Copy)]
+struct Ranges<'a> {
+    next: &'a std::sync::atomic::AtomicUsize,
+    /// Set on the first error (or stop): the readers take no more ranges.
+    abort: &'a std::sync::atomic::AtomicBool,
+    bounds: &'a [u64],
+    pool: &'a std::sync::Mutex<Vec<Chunk>>,
+    path: &'a Path,
+    file: u16,
+    rules: &'a Rules,
+    stop: &'a Stop,
+}
+
+impl Ranges<'_> {
+    fn count(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    /// One reader thread: takes ranges until none is left, sending each one's chunk (with its
+    /// index) to the merging thread.
+    fn read(&self, tx: &std::sync::mpsc::Sender<(usize, std::io::Result<Chunk>)>) {
+        // One read buffer per thread, for all its ranges.
+        let mut buf = Vec::new();
+        loop {
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if i >= self.count() || self.abort.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let (start, end) = (self.bounds[i], self.bounds[i + 1]);
+            let chunk = File::open(self.path).and_then(|f| {
+                let lines = Lines::new(f, start, end, &mut buf)?;
+                let reuse = self.pool.lock().expect("not poisoned").pop();
+                let chunk = reuse.unwrap_or_default();
+                read_chunk(self.path, self.file, lines, self.rules, self.stop, chunk)
+            });
+            if tx.send((i, chunk)).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// A chunk's bad line error, numbered in the whole file (`line`).
+fn after_lines(e: SnapshotError, line: usize) -> SnapshotError {
+    match e {
+        SnapshotError::Line { path, message, .. } => SnapshotError::Line {
+            path,
+            line,
+            message,
+        },
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -189,23 +189,7 @@ impl Cx<'_> {
         }
         let (ra, rb) = (self.points.get(a), self.points.get(b));
         if l.reason == Reason::Gone {
-            let mut s = format!(
-                "not the restore: {tl} answered 410 Gone, so it was deleted on purpose (a \
-                 tombstone), not lost in a restore; {sl} still references it"
-            );
-            if let (Some(ra), Some(rb)) = (ra, rb) {
-                if ra < rb {
-                    s.push_str(&format!(
-                        " (the {} service was restored to an older point ({}) than {} ({}) and \
-                         may have lost the change that followed the deletion)",
-                        self.name(a),
-                        t(ra),
-                        self.name(b),
-                        t(rb)
-                    ));
-                }
-            }
-            return s;
+            return self.tombstone(&sl, &tl, (a, ra), (b, rb));
         }
         let (Some(ra), Some(rb)) = (ra, rb) else {
             return self.no_point(&[a, b]);
@@ -229,6 +213,34 @@ impl Cx<'_> {
         }
     }
 
+    /// A 410 Gone target `tl` of `sl`: deleted on purpose; the source's service `a` may have
+    /// lost the change that followed when it was restored to the older point.
+    fn tombstone(
+        &self,
+        sl: &str,
+        tl: &str,
+        (a, ra): (ServiceId, Option<Timestamp>),
+        (b, rb): (ServiceId, Option<Timestamp>),
+    ) -> String {
+        let mut s = format!(
+            "not the restore: {tl} answered 410 Gone, so it was deleted on purpose (a \
+             tombstone), not lost in a restore; {sl} still references it"
+        );
+        if let (Some(ra), Some(rb)) = (ra, rb) {
+            if ra < rb {
+                s.push_str(&format!(
+                    " (the {} service was restored to an older point ({}) than {} ({}) and \
+                     may have lost the change that followed the deletion)",
+                    self.name(a),
+                    t(ra),
+                    self.name(b),
+                    t(rb)
+                ));
+            }
+        }
+        s
+    }
+
     /// `rb < ra`: the target's service is the older one; the target was created in between.
     fn lost_target(&self, k: &Link<'_>) -> String {
         let (an, bn) = (self.name(k.a), self.name(k.b));
@@ -239,55 +251,11 @@ impl Cx<'_> {
             .previous
             .map(|p| stamp(self.rules, Some(p), k.target));
         if let Some(tt) = prev.as_ref().and_then(Stamp::at) {
-            let verb = self.verb(k.target);
-            let at = t(tt);
-            return if tt > k.rb && tt <= k.ra {
-                format!(
-                    "{tl} was {verb} at {at} (previous snapshot), after the {bn} backup ({rb}) \
-                     and before the {an} backup ({ra}); the {an} service kept {sl}, which \
-                     references it"
-                )
-            } else if tt <= k.rb {
-                format!(
-                    "unknown ({tl} was {verb} at {at} (previous snapshot), before the {bn} \
-                     backup ({rb}): that backup should hold it; it was deleted, or the backup is \
-                     incomplete)"
-                )
-            } else {
-                format!(
-                    "unknown ({tl} was {verb} at {at} (previous snapshot), after both backups: \
-                     {sl}, which references it, should have been lost with the {an} restore too, \
-                     unless it was written after the restore)"
-                )
-            };
+            return self.lost_target_at(k, tt);
         }
         let src = stamp(self.rules, self.ev.current, k.source);
         if let Some(ts) = src.at() {
-            let verb = self.verb(k.source);
-            let at = t(ts);
-            return if ts > k.rb && ts <= k.ra {
-                let was = if verb == "created" {
-                    "was"
-                } else {
-                    "was most likely"
-                };
-                format!(
-                    "{tl} {was} created after the {bn} backup ({rb}) and before the {an} backup \
-                     ({ra}); the {an} service kept {sl}, which references it ({sl} was {verb} \
-                     at {at})"
-                )
-            } else if ts <= k.rb {
-                format!(
-                    "unknown ({sl} was {verb} at {at}, before the {bn} backup ({rb}): {tl} most \
-                     likely existed when that backup was taken, so the restore does not explain \
-                     its loss; it was deleted, or the backup is incomplete)"
-                )
-            } else {
-                format!(
-                    "unknown ({sl} was {verb} at {at}, after the {an} backup ({ra}): it was \
-                     written after the restore, so the backups do not tell when {tl} was lost)"
-                )
-            };
+            return self.lost_target_by_source(k, ts);
         }
         let mut notes = Vec::new();
         match &prev {
@@ -301,6 +269,66 @@ impl Cx<'_> {
              the {an} service kept {sl}, which references it (no timestamp confirms it: {})",
             notes.join("; ")
         )
+    }
+
+    /// `rb < ra`, and the target's timestamp `tt` in the previous snapshot.
+    fn lost_target_at(&self, k: &Link<'_>, tt: Timestamp) -> String {
+        let (an, bn) = (self.name(k.a), self.name(k.b));
+        let (ra, rb) = (t(k.ra), t(k.rb));
+        let (sl, tl) = (&k.sl, &k.tl);
+        let verb = self.verb(k.target);
+        let at = t(tt);
+        if tt > k.rb && tt <= k.ra {
+            format!(
+                "{tl} was {verb} at {at} (previous snapshot), after the {bn} backup ({rb}) \
+                 and before the {an} backup ({ra}); the {an} service kept {sl}, which \
+                 references it"
+            )
+        } else if tt <= k.rb {
+            format!(
+                "unknown ({tl} was {verb} at {at} (previous snapshot), before the {bn} \
+                 backup ({rb}): that backup should hold it; it was deleted, or the backup is \
+                 incomplete)"
+            )
+        } else {
+            format!(
+                "unknown ({tl} was {verb} at {at} (previous snapshot), after both backups: \
+                 {sl}, which references it, should have been lost with the {an} restore too, \
+                 unless it was written after the restore)"
+            )
+        }
+    }
+
+    /// `rb < ra`, and the source's timestamp `ts` in the audited snapshot.
+    fn lost_target_by_source(&self, k: &Link<'_>, ts: Timestamp) -> String {
+        let (an, bn) = (self.name(k.a), self.name(k.b));
+        let (ra, rb) = (t(k.ra), t(k.rb));
+        let (sl, tl) = (&k.sl, &k.tl);
+        let verb = self.verb(k.source);
+        let at = t(ts);
+        if ts > k.rb && ts <= k.ra {
+            let was = if verb == "created" {
+                "was"
+            } else {
+                "was most likely"
+            };
+            format!(
+                "{tl} {was} created after the {bn} backup ({rb}) and before the {an} backup \
+                 ({ra}); the {an} service kept {sl}, which references it ({sl} was {verb} \
+                 at {at})"
+            )
+        } else if ts <= k.rb {
+            format!(
+                "unknown ({sl} was {verb} at {at}, before the {bn} backup ({rb}): {tl} most \
+                 likely existed when that backup was taken, so the restore does not explain \
+                 its loss; it was deleted, or the backup is incomplete)"
+            )
+        } else {
+            format!(
+                "unknown ({sl} was {verb} at {at}, after the {an} backup ({ra}): it was \
+                 written after the restore, so the backups do not tell when {tl} was lost)"
+            )
+        }
     }
 
     /// `ra < rb`: the source's service is the older one; the target was deleted in between and

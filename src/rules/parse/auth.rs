@@ -26,10 +26,28 @@ pub(super) fn compile_auth(
         );
     }
     let var = a.env.get_ref();
+    let value = env_value(cx, a, key("env"), env)?;
+    header_ok.then(|| Auth {
+        header: header.clone(),
+        env: var.clone(),
+        value: Secret::new(value),
+    })
+}
+
+/// The header value held by `auth.env`'s variable: a valid name, set, not empty, and a valid
+/// header value.
+fn env_value(
+    cx: &mut Cx<'_>,
+    a: &RawAuth,
+    key: String,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let header = a.header.get_ref();
+    let var = a.env.get_ref();
     if var.is_empty() || var.contains(['=', '\0']) {
         cx.err_at(
             &a.env,
-            key("env"),
+            key,
             format!("`{var}` is not a valid environment variable name"),
         );
         return None;
@@ -38,7 +56,7 @@ pub(super) fn compile_auth(
     let Some(value) = env(var) else {
         cx.err_at(
             &a.env,
-            key("env"),
+            key,
             format!(
                 "environment variable `{var}` is not set (it must hold the whole `{header}` \
                  header value)"
@@ -49,7 +67,7 @@ pub(super) fn compile_auth(
     if value.is_empty() {
         cx.err_at(
             &a.env,
-            key("env"),
+            key,
             format!("environment variable `{var}` is empty"),
         );
         return None;
@@ -57,7 +75,7 @@ pub(super) fn compile_auth(
     if http::HeaderValue::from_str(&value).is_err() {
         cx.err_at(
             &a.env,
-            key("env"),
+            key,
             format!(
                 "environment variable `{var}` does not hold a valid header value (it contains \
                  control characters, line breaks or non-ASCII characters)"
@@ -65,9 +83,5 @@ pub(super) fn compile_auth(
         );
         return None;
     }
-    header_ok.then(|| Auth {
-        header: header.clone(),
-        env: var.clone(),
-        value: Secret::new(value),
-    })
+    Some(value)
 }

@@ -88,8 +88,13 @@ fn the_small_file_is_valid() {
     assert_eq!(r.links.len(), 1);
 }
 
+/// The kinds of the example file, by id (name order).
+const CUSTOMER: usize = 0;
+const ORDER: usize = 1;
+const PRODUCT: usize = 2;
+
 #[test]
-fn example_file_compiles_field_by_field() {
+fn example_file_services_compile_field_by_field() {
     let r = parse(Path::new("rules/example.toml"), EXAMPLE, &env).unwrap();
     assert_eq!(r.path, Path::new("rules/example.toml"));
 
@@ -126,11 +131,12 @@ fn example_file_compiles_field_by_field() {
         ]
     );
     assert!(orders.auth.is_none());
+}
 
-    // Links, in full-name order: order.customer, order.lines, order.products.
-    let names: Vec<&str> = r.links.iter().map(|l| l.name.as_str()).collect();
-    assert_eq!(names, ["order.customer", "order.lines", "order.products"]);
-    let (customer, order, product) = (0, 1, 2);
+#[test]
+fn example_file_kinds_compile_field_by_field() {
+    let r = parse(Path::new("rules/example.toml"), EXAMPLE, &env).unwrap();
+    let (customer, order, product) = (CUSTOMER, ORDER, PRODUCT);
 
     // Kinds, in name order.
     let names: Vec<&str> = r.kinds.iter().map(|k| k.name.as_str()).collect();
@@ -166,6 +172,16 @@ fn example_file_compiles_field_by_field() {
     assert_eq!(k.collection.as_deref(), Some("/api/v1/products"));
     assert_eq!(k.id_pointer.tokens, ["sku"]);
     assert!(k.links.is_empty());
+}
+
+#[test]
+fn example_file_links_compile_field_by_field() {
+    let r = parse(Path::new("rules/example.toml"), EXAMPLE, &env).unwrap();
+    let (customer, order, product) = (CUSTOMER, ORDER, PRODUCT);
+
+    // Links, in full-name order: order.customer, order.lines, order.products.
+    let names: Vec<&str> = r.links.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["order.customer", "order.lines", "order.products"]);
 
     let l = &r.links[0];
     assert_eq!(l.kind, order as KindId);
@@ -199,6 +215,12 @@ fn example_file_compiles_field_by_field() {
     assert_eq!(l.selector, Selector::Rel("products".into()));
     assert_eq!(l.to, product as KindId);
     assert_eq!(l.on_broken, BrokenAction::SetNull);
+}
+
+#[test]
+fn example_file_rules_answer_the_crawlers_questions() {
+    let r = parse(Path::new("rules/example.toml"), EXAMPLE, &env).unwrap();
+    let (customer, order, product) = (CUSTOMER, ORDER, PRODUCT);
 
     // The compiled rules answer the crawler's questions.
     let u = Url::parse("http://127.0.0.1:8083/api/v1/products/p%2D7").unwrap();
