@@ -17,10 +17,15 @@ pub enum Reason {
     RedirectOutOfScope,
     BodyTooLarge,
     ServiceUnavailable,
+    /// The TLS handshake failed (unknown issuer, expired, name mismatch, …): retrying does
+    /// not change a certificate.
+    TlsError,
+    /// No credential could be had for the service (its OAuth2 token endpoint failed).
+    AuthFailed,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 15] = [
         Reason::NotFound,
         Reason::Gone,
         Reason::ClientError,
@@ -34,6 +39,8 @@ impl Reason {
         Reason::RedirectOutOfScope,
         Reason::BodyTooLarge,
         Reason::ServiceUnavailable,
+        Reason::TlsError,
+        Reason::AuthFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +58,8 @@ impl Reason {
             Reason::RedirectOutOfScope => "redirect_out_of_scope",
             Reason::BodyTooLarge => "body_too_large",
             Reason::ServiceUnavailable => "service_unavailable",
+            Reason::TlsError => "tls_error",
+            Reason::AuthFailed => "auth_failed",
         }
     }
 
@@ -67,7 +76,7 @@ impl Reason {
             | Reason::TooManyRedirects
             | Reason::RedirectOutOfScope
             | Reason::BodyTooLarge => Class::Permanent,
-            Reason::AccessDenied => Class::Access,
+            Reason::AccessDenied | Reason::TlsError | Reason::AuthFailed => Class::Access,
             Reason::RateLimited
             | Reason::ServerError
             | Reason::Timeout
