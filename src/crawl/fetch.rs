@@ -60,39 +60,27 @@ impl<S: Source> Fetcher<S> {
         };
         let (tried, attempts) = http::retry(&self.policy, &mut job).await;
         let requests = job.requests;
-        let (reason, detail, status, response, final_url) = match tried {
-            Tried::Ok(resp, final_url, redirect) => {
-                return Fetched {
-                    outcome: Outcome {
-                        status: Some(resp.status),
-                        attempts,
-                        failure: None,
-                    },
-                    response: Some(resp),
-                    final_url,
-                    redirect,
-                    requests,
-                    skipped: false,
-                }
-            }
-            Tried::Skipped(detail) => {
-                return Fetched {
-                    outcome: Outcome {
-                        status: None,
-                        attempts: 0,
-                        failure: Some(Box::new(Failure {
-                            reason: Reason::ServiceUnavailable,
-                            class: Class::Transient,
-                            detail,
-                        })),
-                    },
-                    response: None,
-                    final_url: url.clone(),
-                    redirect: None,
-                    requests,
-                    skipped: true,
-                }
-            }
+        match tried {
+            Tried::Ok(resp, final_url, redirect) => Fetched {
+                outcome: Outcome {
+                    status: Some(resp.status),
+                    attempts,
+                    failure: None,
+                },
+                response: Some(resp),
+                final_url,
+                redirect,
+                requests,
+                skipped: false,
+            },
+            Tried::Skipped(detail) => Fetched {
+                outcome: failed(None, 0, Reason::ServiceUnavailable, detail),
+                response: None,
+                final_url: url.clone(),
+                redirect: None,
+                requests,
+                skipped: true,
+            },
             Tried::Failed {
                 reason,
                 detail,
@@ -100,28 +88,21 @@ impl<S: Source> Fetcher<S> {
                 response,
                 at,
                 ..
-            } => (reason, detail, status, response, at),
-        };
-        let detail = if attempts > 1 {
-            format!("{detail} after {attempts} attempts")
-        } else {
-            detail
-        };
-        Fetched {
-            outcome: Outcome {
-                status,
-                attempts,
-                failure: Some(Box::new(Failure {
-                    reason,
-                    class: reason.class(),
-                    detail,
-                })),
-            },
-            response,
-            final_url,
-            redirect: None,
-            requests,
-            skipped: false,
+            } => {
+                let detail = if attempts > 1 {
+                    format!("{detail} after {attempts} attempts")
+                } else {
+                    detail
+                };
+                Fetched {
+                    outcome: failed(status, attempts, reason, detail),
+                    response,
+                    final_url: at,
+                    redirect: None,
+                    requests,
+                    skipped: false,
+                }
+            }
         }
     }
 
@@ -207,6 +188,19 @@ impl<S: Source> Fetcher<S> {
             first_redirect.get_or_insert(resp.status);
             current = next;
         }
+    }
+}
+
+/// A failed outcome (its class follows from the reason).
+fn failed(status: Option<u16>, attempts: u32, reason: Reason, detail: String) -> Outcome {
+    Outcome {
+        status,
+        attempts,
+        failure: Some(Box::new(Failure {
+            reason,
+            class: reason.class(),
+            detail,
+        })),
     }
 }
 
