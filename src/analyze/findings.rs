@@ -11,30 +11,54 @@ use crate::vocab::FindingKind;
 
 /// Analyzes a finished crawl graph.
 pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
-    // Orphans read only the graph: on a large one they are found on a second thread while the
-    // references are read here. Their findings come after the references' and their warnings
-    // first, as when one thread did both.
+    let ((mut findings, pairs, cross), (orphan_findings, mut warnings)) =
+        links_and_orphans(graph, rules);
+    findings.extend(orphan_findings);
+    crawl_warnings(graph, rules, &mut warnings);
+
+    findings.sort_by(|a, b| a.key().cmp(&b.key()));
+    findings.dedup_by(|a, b| a.key() == b.key());
+
+    let summary = summary(graph, &findings, cross);
+    let services = service_summaries(graph, rules);
+    let service_edges = service_edges(rules, pairs);
+    Analysis {
+        findings,
+        warnings,
+        summary,
+        services,
+        complete: graph.complete,
+        service_edges,
+    }
+}
+
+/// The link findings (see [`link_findings`]) and the orphans with their warnings.
+///
+/// Orphans read only the graph: on a large one they are found on a second thread while the
+/// references are read here. Their findings come after the references' and their warnings
+/// first, as when one thread did both.
+fn links_and_orphans(graph: &Graph, rules: &Rules) -> (Links, (Vec<Finding>, Vec<String>)) {
     let orphans = || {
         let (mut findings, mut warnings) = (Vec::new(), Vec::new());
         orphans::find(graph, rules, &mut findings, &mut warnings);
         (findings, warnings)
     };
-    let ((mut findings, pairs, cross), (orphan_findings, mut warnings)) =
-        if graph.edges.len() >= PARALLEL_EDGES {
-            std::thread::scope(|scope| {
-                let found = scope.spawn(orphans);
-                let links = link_findings(graph, rules);
-                let found = found
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (links, found)
-            })
-        } else {
-            (link_findings(graph, rules), orphans())
-        };
-    findings.extend(orphan_findings);
-    let n = rules.services.len();
+    if graph.edges.len() >= PARALLEL_EDGES {
+        std::thread::scope(|scope| {
+            let found = scope.spawn(orphans);
+            let links = link_findings(graph, rules);
+            let found = found
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (links, found)
+        })
+    } else {
+        (link_findings(graph, rules), orphans())
+    }
+}
 
+/// Warnings about what the crawl did not reach: cut services, unavailable ones, an interrupt.
+fn crawl_warnings(graph: &Graph, rules: &Rules, warnings: &mut Vec<String>) {
     if graph.cut_services.iter().any(|&c| c) {
         let names: Vec<&str> = rules
             .services
@@ -59,17 +83,17 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
     if !graph.complete {
         warnings.push("the crawl was interrupted: this report covers only what was fetched".into());
     }
+}
 
-    findings.sort_by(|a, b| a.key().cmp(&b.key()));
-    findings.dedup_by(|a, b| a.key() == b.key());
-
+/// The counts of the whole audit.
+fn summary(graph: &Graph, findings: &[Finding], cross: u64) -> Summary {
     let count = |k: FindingKind| findings.iter().filter(|f| f.kind == k).count() as u64;
     let resources = graph
         .nodes
         .iter()
         .filter(|n| n.service.is_some() && matches!(&n.state, NodeState::Done(o) if o.is_ok()))
         .count() as u64;
-    let summary = Summary {
+    Summary {
         resources,
         references: graph.edges.len() as u64,
         cross_service_references: cross,
@@ -79,9 +103,13 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
         requests: graph.stats.requests,
         retries: graph.stats.retries,
         out_of_scope: graph.out_of_scope.len() as u64,
-    };
+    }
+}
+
+/// The counts per service, in rules order.
+fn service_summaries(graph: &Graph, rules: &Rules) -> Vec<ServiceSummary> {
     let counts = graph.service_counts(rules);
-    let services = rules
+    rules
         .services
         .iter()
         .enumerate()
@@ -93,9 +121,13 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
             requests: graph.stats.service_requests[i],
             failures: counts[i].1,
         })
-        .collect();
-    // In (from, to) order, the pairs with at least one reference.
-    let service_edges = pairs
+        .collect()
+}
+
+/// In (from, to) order, the pairs with at least one reference.
+fn service_edges(rules: &Rules, pairs: Vec<(u64, u64, u64)>) -> Vec<ServiceEdge> {
+    let n = rules.services.len();
+    pairs
         .into_iter()
         .enumerate()
         .filter(|(_, (r, _, _))| *r > 0)
@@ -106,23 +138,18 @@ pub fn analyze(graph: &Graph, rules: &Rules) -> Analysis {
             broken_link: br,
             unresolved: u,
         })
-        .collect();
-    Analysis {
-        findings,
-        warnings,
-        summary,
-        services,
-        complete: graph.complete,
-        service_edges,
-    }
+        .collect()
 }
 
 /// References from which [`analyze`] finds orphans on a second thread.
 const PARALLEL_EDGES: usize = 1 << 16;
 
+/// What [`link_findings`] returns.
+type Links = (Vec<Finding>, Vec<(u64, u64, u64)>, u64);
+
 /// Failed seeds and references, the reference counts per (from, to) service pair (a dense
 /// services x services table), and the number of cross-service references.
-fn link_findings(graph: &Graph, rules: &Rules) -> (Vec<Finding>, Vec<(u64, u64, u64)>, u64) {
+fn link_findings(graph: &Graph, rules: &Rules) -> Links {
     let mut findings = Vec::new();
     // Seeds that did not answer 2xx.
     for &seed in &graph.seeds {

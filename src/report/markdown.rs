@@ -16,7 +16,18 @@ use crate::vocab::FindingKind;
 /// Renders the report as a Markdown document.
 pub fn render_markdown(r: &Report) -> String {
     let mut out = String::new();
-    let s = &r.summary;
+    heading(&mut out, r);
+    summary(&mut out, r);
+    let graph = ServiceGraph::new(r);
+    services(&mut out, &graph);
+    service_links(&mut out, r, &graph);
+    findings(&mut out, r);
+    warnings(&mut out, &r.warnings);
+    out
+}
+
+/// The title, what was audited, and the findings in one line.
+fn heading(out: &mut String, r: &Report) {
     out.push_str("# bacaudit report\n\n");
     let _ = write!(out, "{} of {}", text(&r.source.mode), code(&r.source.rules));
     if let Some(snap) = &r.source.snapshot {
@@ -27,7 +38,10 @@ pub fn render_markdown(r: &Report) -> String {
         let _ = writeln!(out, "> [!WARNING]\n> **Incomplete.** {INCOMPLETE_NOTE}\n");
     }
     let _ = writeln!(out, "**{}**\n", findings_line(r));
+}
 
+fn summary(out: &mut String, r: &Report) {
+    let s = &r.summary;
     out.push_str("## Summary\n\n| | count |\n|:--|--:|\n");
     for (label, n) in [
         ("resources", s.resources),
@@ -42,60 +56,68 @@ pub fn render_markdown(r: &Report) -> String {
     ] {
         let _ = writeln!(out, "| {label} | {n} |");
     }
+}
 
-    let graph = ServiceGraph::new(r);
-    if !graph.nodes.is_empty() {
-        out.push_str("\n## Services\n\n");
-        out.push_str(
-            "| service | base URL | status | resources | requests | failures | orphans |\n",
+/// One row per service (nothing without services).
+fn services(out: &mut String, graph: &ServiceGraph<'_>) {
+    if graph.nodes.is_empty() {
+        return;
+    }
+    out.push_str("\n## Services\n\n");
+    out.push_str("| service | base URL | status | resources | requests | failures | orphans |\n");
+    out.push_str("|:--|:--|:--|--:|--:|--:|--:|\n");
+    for n in &graph.nodes {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(&text(n.name)),
+            n.base_url.map(|u| cell(&code(u))).unwrap_or_default(),
+            if n.unavailable {
+                "**unavailable**"
+            } else {
+                "ok"
+            },
+            n.resources,
+            n.requests,
+            n.failures,
+            bold_if(n.orphans),
         );
-        out.push_str("|:--|:--|:--|--:|--:|--:|--:|\n");
-        for n in &graph.nodes {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                cell(&text(n.name)),
-                n.base_url.map(|u| cell(&code(u))).unwrap_or_default(),
-                if n.unavailable {
-                    "**unavailable**"
-                } else {
-                    "ok"
-                },
-                n.resources,
-                n.requests,
-                n.failures,
-                bold_if(n.orphans),
-            );
-        }
-        if graph.unattributed_orphans > 0 {
-            let _ = writeln!(
-                out,
-                "\n{} outside every service's base URL.",
-                plural(graph.unattributed_orphans, "orphan", "orphans")
-            );
-        }
     }
-
-    if !graph.edges.is_empty() {
-        out.push_str("\n## Links between services\n\n");
-        out.push_str("| from | to | references | broken | unresolved |\n");
-        out.push_str("|:--|:--|--:|--:|--:|\n");
-        for e in graph.edges {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                cell(&text(&e.from)),
-                cell(&text(&e.to)),
-                e.references,
-                bold_if(e.broken_link),
-                bold_if(e.unresolved),
-            );
-        }
-        let chart = render_mermaid(r);
-        let fence = fence_for(&chart);
-        let _ = write!(out, "\n{fence}mermaid\n{chart}{fence}\n");
+    if graph.unattributed_orphans > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} outside every service's base URL.",
+            plural(graph.unattributed_orphans, "orphan", "orphans")
+        );
     }
+}
 
+/// The references between services: a table and a Mermaid chart (nothing without any).
+fn service_links(out: &mut String, r: &Report, graph: &ServiceGraph<'_>) {
+    if graph.edges.is_empty() {
+        return;
+    }
+    out.push_str("\n## Links between services\n\n");
+    out.push_str("| from | to | references | broken | unresolved |\n");
+    out.push_str("|:--|:--|--:|--:|--:|\n");
+    for e in graph.edges {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(&text(&e.from)),
+            cell(&text(&e.to)),
+            e.references,
+            bold_if(e.broken_link),
+            bold_if(e.unresolved),
+        );
+    }
+    let chart = render_mermaid(r);
+    let fence = fence_for(&chart);
+    let _ = write!(out, "\n{fence}mermaid\n{chart}{fence}\n");
+}
+
+/// The findings, grouped by relation.
+fn findings(out: &mut String, r: &Report) {
     out.push_str("\n## Findings\n");
     if r.findings.is_empty() {
         out.push_str("\nNo findings.\n");
@@ -108,17 +130,18 @@ pub fn render_markdown(r: &Report) -> String {
             findings.len()
         );
         for f in findings {
-            finding(&mut out, f);
+            finding(out, f);
         }
     }
+}
 
-    if !r.warnings.is_empty() {
+fn warnings(out: &mut String, warnings: &[String]) {
+    if !warnings.is_empty() {
         out.push_str("\n## Warnings\n\n");
-        for w in &r.warnings {
+        for w in warnings {
             let _ = writeln!(out, "- {}", prose(w));
         }
     }
-    out
 }
 
 fn finding(out: &mut String, f: &ReportFinding) {

@@ -5,13 +5,27 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{Clusters, LinkEntry, Report, ReportFinding};
+use crate::model::{Clusters, LinkEntry, OrphanEntry, Report, ReportFinding};
 use crate::text::grid;
 use crate::vocab::Reason;
 
 /// Renders the report as plain-text tables.
 pub fn render_table(r: &Report) -> String {
     let mut out = String::new();
+    heading(&mut out, r);
+    services(&mut out, r);
+    service_graph(&mut out, r);
+    findings(&mut out, r);
+    if let Some(c) = &r.clusters {
+        out.push('\n');
+        out.push_str(&render_clusters(c));
+    }
+    warnings(&mut out, &r.warnings);
+    out
+}
+
+/// What was audited, and the counts of the crawl.
+fn heading(out: &mut String, r: &Report) {
     let s = &r.summary;
     let _ = writeln!(
         out,
@@ -34,7 +48,10 @@ pub fn render_table(r: &Report) -> String {
         "{} resources · {} references ({} cross-service) · {} requests · {} retries · {} out of scope\n",
         s.resources, s.references, s.cross_service_references, s.requests, s.retries, s.out_of_scope
     );
+}
 
+/// One row per service.
+fn services(out: &mut String, r: &Report) {
     let mut rows = vec![vec![
         "SERVICE".to_string(),
         "STATUS".into(),
@@ -51,27 +68,36 @@ pub fn render_table(r: &Report) -> String {
             svc.failures.to_string(),
         ]);
     }
-    table(&mut out, &rows, &[false, false, true, true, true]);
+    table(out, &rows, &[false, false, true, true, true]);
+}
 
-    if !r.service_graph.is_empty() {
-        out.push('\n');
-        let mut rows = vec![vec![
-            "REFERENCES".to_string(),
-            "COUNT".into(),
-            "BROKEN".into(),
-            "UNRESOLVED".into(),
-        ]];
-        for e in &r.service_graph {
-            rows.push(vec![
-                format!("{} → {}", e.from, e.to),
-                e.references.to_string(),
-                e.broken_link.to_string(),
-                e.unresolved.to_string(),
-            ]);
-        }
-        table(&mut out, &rows, &[false, true, true, true]);
+/// One row per pair of services with references between them (nothing when there are none).
+fn service_graph(out: &mut String, r: &Report) {
+    if r.service_graph.is_empty() {
+        return;
     }
+    out.push('\n');
+    let mut rows = vec![vec![
+        "REFERENCES".to_string(),
+        "COUNT".into(),
+        "BROKEN".into(),
+        "UNRESOLVED".into(),
+    ]];
+    for e in &r.service_graph {
+        rows.push(vec![
+            format!("{} → {}", e.from, e.to),
+            e.references.to_string(),
+            e.broken_link.to_string(),
+            e.unresolved.to_string(),
+        ]);
+    }
+    table(out, &rows, &[false, true, true, true]);
+}
 
+/// The counts, then each finding with its cause, then the links not requested because their
+/// service's circuit breaker was open.
+fn findings(out: &mut String, r: &Report) {
+    let s = &r.summary;
     let _ = writeln!(
         out,
         "\nFINDINGS: {} broken_link · {} orphan · {} unresolved",
@@ -89,21 +115,11 @@ pub fn render_table(r: &Report) -> String {
             }
             ReportFinding::Link(l) => {
                 let _ = writeln!(out, "{}", link_line(l));
-                cause_line(&mut out, l.cause.as_deref());
+                cause_line(out, l.cause.as_deref());
             }
             ReportFinding::Orphan(o) => {
-                let action = o
-                    .compensations
-                    .first()
-                    .map(|c| format!("  ⇒ {}", compensation_text(c)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "  orphan       {}  (nothing in {} points at it){action}",
-                    o.resource,
-                    o.expected_referenced_by.join(", ")
-                );
-                cause_line(&mut out, o.cause.as_deref());
+                let _ = writeln!(out, "{}", orphan_line(o));
+                cause_line(out, o.cause.as_deref());
             }
         }
     }
@@ -113,17 +129,28 @@ pub fn render_table(r: &Report) -> String {
             "  unresolved   {n} link(s) to {origin}: not requested, the service is unavailable (circuit breaker open)"
         );
     }
-    if let Some(c) = &r.clusters {
-        out.push('\n');
-        out.push_str(&render_clusters(c));
-    }
-    if !r.warnings.is_empty() {
+}
+
+fn warnings(out: &mut String, warnings: &[String]) {
+    if !warnings.is_empty() {
         out.push_str("\nWARNINGS\n");
-        for w in &r.warnings {
+        for w in warnings {
             let _ = writeln!(out, "  - {w}");
         }
     }
-    out
+}
+
+fn orphan_line(o: &OrphanEntry) -> String {
+    let action = o
+        .compensations
+        .first()
+        .map(|c| format!("  ⇒ {}", compensation_text(c)))
+        .unwrap_or_default();
+    format!(
+        "  orphan       {}  (nothing in {} points at it){action}",
+        o.resource,
+        o.expected_referenced_by.join(", ")
+    )
 }
 
 /// The cause of the finding above, indented under it.

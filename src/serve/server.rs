@@ -162,29 +162,55 @@ pub async fn serve(
 ) -> Result<ServeHandle, Error> {
     let flaky = match &opts.flaky {
         None => None,
-        Some(f) => {
-            let id = rules
-                .services
-                .iter()
-                .position(|s| s.name == f.service)
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "flaky service `{}` is not in the rules (known: {})",
-                        f.service,
-                        names(rules.services.iter().map(|s| s.name.as_str()))
-                    ))
-                })?;
-            if !(0.0..=1.0).contains(&f.fraction) {
-                return Err(Error::Usage(format!(
-                    "flaky fraction {} must be between 0 and 1",
-                    f.fraction
-                )));
-            }
-            Some((f, id as ServiceId))
-        }
+        Some(f) => Some((f, flaky_service(rules, f)?)),
     };
+    let chaos = chaos_state(opts.chaos.as_ref())?;
+    let sites = sites(rules, opts.rebase)?;
+    let bound = bind_all(rules, &sites, opts.rebase).await?;
+    let (addrs, origins) = addresses(&bound, opts.rebase)?;
+    let answers = Arc::new(Answers::build(&snapshot, rules, &origins, flaky, opts.hold));
+    let writes = opts
+        .writable
+        .then(|| Arc::new(Writes::new(origins.clone())));
+    drop(snapshot);
+    let served_rules = origins.rules(rules);
+    let services = served_services(rules, &served_rules, &addrs, &answers);
+    let (stop, listeners) = listen(bound, &answers, writes.as_ref(), chaos.as_ref());
+    Ok(ServeHandle {
+        services,
+        rules: served_rules,
+        origins,
+        stop,
+        listeners,
+        chaos,
+    })
+}
 
-    if let Some(c) = &opts.chaos {
+/// The service a flaky option names, checked with its fraction.
+fn flaky_service(rules: &Rules, f: &Flaky) -> Result<ServiceId, Error> {
+    let id = rules
+        .services
+        .iter()
+        .position(|s| s.name == f.service)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "flaky service `{}` is not in the rules (known: {})",
+                f.service,
+                names(rules.services.iter().map(|s| s.name.as_str()))
+            ))
+        })?;
+    if !(0.0..=1.0).contains(&f.fraction) {
+        return Err(Error::Usage(format!(
+            "flaky fraction {} must be between 0 and 1",
+            f.fraction
+        )));
+    }
+    Ok(id as ServiceId)
+}
+
+/// The chaos shared by every listener, its probability checked.
+fn chaos_state(chaos: Option<&Chaos>) -> Result<Option<Arc<ChaosState>>, Error> {
+    if let Some(c) = chaos {
         if !(0.0..=1.0).contains(&c.probability) {
             return Err(Error::Usage(format!(
                 "chaos probability {} must be between 0 and 1",
@@ -192,12 +218,15 @@ pub async fn serve(
             )));
         }
     }
-    let chaos = opts.chaos.clone().map(|c| Arc::new(ChaosState::new(c)));
+    Ok(chaos.cloned().map(|c| Arc::new(ChaosState::new(c))))
+}
 
-    // Services by recorded origin, in rules order.
+/// Services by recorded origin, in rules order. Without rebasing, every base URL must be
+/// plain http.
+fn sites(rules: &Rules, rebase: bool) -> Result<IndexMap<String, Vec<ServiceId>>, Error> {
     let mut sites: IndexMap<String, Vec<ServiceId>> = IndexMap::new();
     for (i, s) in rules.services.iter().enumerate() {
-        if !opts.rebase && s.base_url.scheme() != "http" {
+        if !rebase && s.base_url.scheme() != "http" {
             return Err(Error::Usage(format!(
                 "service {}: cannot serve {} (serve speaks plain http; rebasing serves it on a loopback http port)",
                 s.name, s.base_url
@@ -208,37 +237,52 @@ pub async fn serve(
             .or_default()
             .push(i as ServiceId);
     }
+    Ok(sites)
+}
 
-    // Bind everything before serving anything.
+/// One listener per recorded origin: everything is bound before anything is served.
+async fn bind_all(
+    rules: &Rules,
+    sites: &IndexMap<String, Vec<ServiceId>>,
+    rebase: bool,
+) -> Result<Vec<(String, TcpListener)>, Error> {
     let mut bound: Vec<(String, TcpListener)> = Vec::new();
-    for (origin, ids) in &sites {
+    for (origin, ids) in sites {
         let service_names = names(ids.iter().map(|&i| rules.service(i).name.as_str()));
         let base = &rules.service(ids[0]).base_url;
-        bound.push((
-            origin.clone(),
-            bind(base, &service_names, opts.rebase).await?,
-        ));
+        bound.push((origin.clone(), bind(base, &service_names, rebase).await?));
     }
+    Ok(bound)
+}
 
+/// The bound address per recorded origin, and the recorded → served origins (empty unless
+/// rebased).
+fn addresses(
+    bound: &[(String, TcpListener)],
+    rebase: bool,
+) -> Result<(BTreeMap<String, SocketAddr>, OriginMap), Error> {
     let mut pairs = Vec::new();
     let mut addrs: BTreeMap<String, SocketAddr> = BTreeMap::new();
-    for (origin, listener) in &bound {
+    for (origin, listener) in bound {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Other(format!("cannot read the bound address: {e}")))?;
         addrs.insert(origin.clone(), addr);
-        if opts.rebase {
+        if rebase {
             pairs.push((origin.clone(), format!("http://{addr}")));
         }
     }
-    let origins = OriginMap::new(pairs);
-    let answers = Arc::new(Answers::build(&snapshot, rules, &origins, flaky, opts.hold));
-    let writes = opts
-        .writable
-        .then(|| Arc::new(Writes::new(origins.clone())));
-    drop(snapshot);
-    let served_rules = origins.rules(rules);
-    let services = served_rules
+    Ok((addrs, OriginMap::new(pairs)))
+}
+
+/// The services as served, in rules order.
+fn served_services(
+    rules: &Rules,
+    served_rules: &Rules,
+    addrs: &BTreeMap<String, SocketAddr>,
+    answers: &Answers,
+) -> Vec<ServedService> {
+    served_rules
         .services
         .iter()
         .enumerate()
@@ -248,27 +292,28 @@ pub async fn serve(
             addr: addrs[&rules.services[i].base_url.origin().ascii_serialization()],
             urls: answers.per_service[i],
         })
-        .collect();
+        .collect()
+}
 
+/// Starts accepting on every bound listener; the sender stops them all.
+fn listen(
+    bound: Vec<(String, TcpListener)>,
+    answers: &Arc<Answers>,
+    writes: Option<&Arc<Writes>>,
+    chaos: Option<&Arc<ChaosState>>,
+) -> (watch::Sender<bool>, JoinSet<()>) {
     let (stop, stopped) = watch::channel(false);
     let mut listeners = JoinSet::new();
     for (origin, listener) in bound {
         let site = Arc::new(Site {
             origin,
             answers: answers.clone(),
-            writes: writes.clone(),
-            chaos: chaos.clone(),
+            writes: writes.cloned(),
+            chaos: chaos.cloned(),
         });
         listeners.spawn(accept_loop(listener, site, stopped.clone()));
     }
-    Ok(ServeHandle {
-        services,
-        rules: served_rules,
-        origins,
-        stop,
-        listeners,
-        chaos,
-    })
+    (stop, listeners)
 }
 
 /// Binds the listener for one recorded origin: its host and port, or an ephemeral loopback
