@@ -151,3 +151,77 @@ async fn apply_refuses_a_plan_outside_the_rules_and_performs_nothing() {
     assert!(err.to_string().contains("169.254.169.254"), "{err}");
     assert!(!default_journal(&report).exists(), "nothing performed");
 }
+
+/// A resource whose body is over the client's cap is not patched on a guess: the re-check
+/// before a PATCH reads at most the cap, and a cut body fails the operation.
+#[tokio::test]
+async fn apply_does_not_patch_a_resource_whose_body_is_over_the_cap() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let huge = format!(
+        "{{\"customer_id\":3,\"pad\":\"{}\"}}",
+        "x".repeat(LiveOptions::default().max_body + 1)
+    );
+    Mock::given(method("GET"))
+        .and(path("/orders/3"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/customers/3"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "[services.shop]\nbase_url = \"{uri}/\"\n\n[kinds.customer]\nservice = \"shop\"\n\
+             path = \"/customers/{{id}}\"\n\n[kinds.order]\nservice = \"shop\"\n\
+             path = \"/orders/{{id}}\"\n\n[kinds.order.links.customer]\n\
+             pointer = \"/customer_id\"\nto = \"customer\"\non_broken = \"set-null\"\n"
+        ),
+    )
+    .unwrap();
+    // The bac-talk report's broken link, moved onto the mock, repaired by a set-null PATCH.
+    let out = run::audit(
+        &CommonOptions::new(manifest("rules/bac-talk.toml")),
+        &manifest("fixtures/bac-talk/independent-backup.ndjson"),
+        Arc::new(Quiet),
+        Stop::never(),
+    )
+    .await
+    .unwrap();
+    let text = serde_json::to_string(&out.report)
+        .unwrap()
+        .replace("http://127.0.0.1:8081", &uri)
+        .replace("http://127.0.0.1:8082", &uri);
+    let mut report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    report["findings"][0]["compensations"] = serde_json::json!([{
+        "action": "set-null", "method": "PATCH", "url": format!("{uri}/orders/3"),
+        "content_type": "application/json-patch+json",
+        "body": [{"op": "replace", "path": "/customer_id", "value": null}],
+        "reason": "order.customer points at a customer that no longer exists"
+    }]);
+    let path_ = dir.path().join("r.json");
+    std::fs::write(&path_, report.to_string()).unwrap();
+
+    let done = apply::apply(&apply_opts(&path_, &rules, true))
+        .await
+        .unwrap();
+    assert_eq!(done.exit_code, 3, "{}", done.stdout);
+    let journal = lines(&default_journal(&path_));
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0]["outcome"], "failed");
+    let detail = journal[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("cannot re-check"), "{detail}");
+    let received = server.received_requests().await.unwrap();
+    assert!(
+        received.iter().all(|r| r.method.as_str() != "PATCH"),
+        "no PATCH sent"
+    );
+}

@@ -295,6 +295,8 @@ struct Client {
 struct Answer {
     status: u16,
     body: bytes::Bytes,
+    /// The body was longer than the cap and cut there.
+    truncated: bool,
 }
 
 /// One request of `apply` as the shared retry loop drives it.
@@ -317,16 +319,15 @@ impl Retryable for Exchange<'_> {
 
 impl Client {
     fn new(rules: Arc<Rules>, opts: &ApplyOptions) -> Result<Client, Error> {
-        let other = |e: http::ClientError| Error::Other(e.to_string());
+        // Bodies are capped as in the crawl: a re-check of a larger one fails rather than
+        // reading without bound.
         let options = ClientOptions {
             timeout: opts.timeout,
-            // Bodies are read whole, as before the shared client: a re-check must see all.
-            max_body: usize::MAX,
             ..ClientOptions::default()
         };
         Ok(Client {
-            http: http::Client::new(&options).map_err(other)?,
-            headers: ServiceHeaders::new(&rules).map_err(other)?,
+            http: http::Client::new(&options)?,
+            headers: ServiceHeaders::new(&rules)?,
             rules,
             retry: opts.retry,
         })
@@ -362,6 +363,7 @@ impl Client {
             Ok(resp) => Ok(Answer {
                 status: resp.status,
                 body: resp.body,
+                truncated: resp.truncated,
             }),
             Err(failure) => Err(format!("{failure} after {attempts} attempts")),
         }
@@ -433,6 +435,16 @@ impl Client {
                 )
             }
             vocab::Method::Patch => {
+                if current.truncated {
+                    return entry(
+                        "failed",
+                        Some(current.status),
+                        format!(
+                            "cannot re-check: the body is over {} bytes",
+                            ClientOptions::default().max_body
+                        ),
+                    );
+                }
                 let doc: Value = serde_json::from_slice(&current.body).unwrap_or(Value::Null);
                 let still = still_applicable(op.body.as_ref(), &doc);
                 if still.is_empty() {
