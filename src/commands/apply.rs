@@ -34,6 +34,8 @@ pub struct ApplyOptions {
     pub journal: Option<PathBuf>,
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Extra CA files and `--insecure` for every service (the rules' `tls` adds to them).
+    pub tls: http::TlsOptions,
 }
 
 /// What `apply` produced.
@@ -300,6 +302,7 @@ struct Answer {
 /// One request of `apply` as the shared retry loop drives it.
 struct Exchange<'a> {
     client: &'a http::Client,
+    service: rules::ServiceId,
     request: http::Request<'a>,
 }
 
@@ -307,7 +310,7 @@ impl Retryable for Exchange<'_> {
     type Output = Result<http::Response, Failure>;
 
     async fn attempt(&mut self, _attempt: u32) -> Self::Output {
-        self.client.send(self.request).await
+        self.client.send_as(self.service, self.request).await
     }
 
     fn next(&self, out: &Self::Output, _attempt: u32) -> Next {
@@ -322,10 +325,10 @@ impl Client {
             timeout: opts.timeout,
             // Bodies are read whole, as before the shared client: a re-check must see all.
             max_body: usize::MAX,
-            ..ClientOptions::default()
+            tls: opts.tls.clone(),
         };
         Ok(Client {
-            http: http::Client::new(&options).map_err(other)?,
+            http: http::Client::for_services(&options, &rules).map_err(other)?,
             headers: ServiceHeaders::new(&rules).map_err(other)?,
             rules,
             retry: opts.retry,
@@ -348,6 +351,7 @@ impl Client {
         let body = body.map(|b| bytes::Bytes::from(b.to_string()));
         let mut job = Exchange {
             client: &self.http,
+            service,
             request: http::Request {
                 method: &method,
                 url: &parsed,
