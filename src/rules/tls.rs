@@ -135,3 +135,25 @@ pub fn read_key(path: &Path) -> Result<Secret, String> {
     }
     String::from_utf8(bytes).map(Secret::new).map_err(|_| bad())
 }
+
+/// Checks that a client key is usable and belongs to the client certificate (its public key is
+/// the certificate's). No message quotes the key.
+pub fn check_pair(cert: &PemFile, key_path: &Path, key: &Secret) -> Result<(), String> {
+    let certs = certificates(&cert.path, &cert.pem)?;
+    let der = PrivateKeyDer::from_pem_slice(key.expose().as_bytes())
+        .map_err(|_| format!("`{}` holds no usable PEM private key", key_path.display()))?;
+    let provider = rustls::crypto::ring::default_provider();
+    rustls::sign::CertifiedKey::from_der(certs, der, &provider)
+        .map(|_| ())
+        .map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => format!(
+                "`{}` is not the private key of the certificate in `{}`",
+                key_path.display(),
+                cert.path.display()
+            ),
+            _ => format!(
+                "`{}` holds no usable private key (RSA, ECDSA P-256/P-384 or Ed25519)",
+                key_path.display()
+            ),
+        })
+}

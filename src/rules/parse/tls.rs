@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::cx::Cx;
 use crate::rules::locate::dotted;
 use crate::rules::raw::RawTls;
-use crate::rules::tls::{read_ca, read_cert, read_key};
+use crate::rules::tls::{check_pair, read_ca, read_cert, read_key};
 use crate::rules::{ClientIdentity, ServiceTls};
 
 pub(super) fn compile_tls(cx: &mut Cx<'_>, service: &str, t: &RawTls) -> Option<ServiceTls> {
@@ -49,11 +49,17 @@ pub(super) fn compile_tls(cx: &mut Cx<'_>, service: &str, t: &RawTls) -> Option<
     });
     let identity = match (cert, private) {
         (None, None) => None,
-        (Some(Some(cert)), Some(Some((key_path, key)))) => Some(ClientIdentity {
-            cert,
-            key_path,
-            key,
-        }),
+        (Some(Some(cert)), Some(Some((key_path, secret)))) => {
+            if let Err(m) = check_pair(&cert, &key_path, &secret) {
+                cx.err_at(t.key.as_ref()?, key("key"), m);
+                return None;
+            }
+            Some(ClientIdentity {
+                cert,
+                key_path,
+                key: secret,
+            })
+        }
         (Some(_), None) => {
             let c = t.cert.as_ref()?;
             cx.err_at(
