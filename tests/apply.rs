@@ -42,6 +42,7 @@ fn apply_opts(report: &Path, rules: &Path, execute: bool) -> ApplyOptions {
             base: Duration::from_millis(1),
             ..RetryPolicy::default()
         },
+        tls: Default::default(),
     }
 }
 

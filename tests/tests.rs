@@ -13,3 +13,4 @@ mod resume;
 mod serve;
 mod support;
 mod tls;
+mod tls_config;

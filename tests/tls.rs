@@ -53,10 +53,10 @@ async fn a_trusted_https_service_is_crawled_through_tls() {
     server.verify().await;
 }
 
-/// Without the test CA among its roots the client refuses the server: `connect_failed`
-/// (transient, so retried within the budget — never forever), and the detail names TLS.
+/// Without the test CA among its roots the client refuses the server: `tls_error` (class
+/// access: a certificate does not change by retrying, so one attempt), the cause in the detail.
 #[tokio::test]
-async fn an_untrusted_certificate_is_a_bounded_connect_failure_that_says_tls() {
+async fn an_untrusted_certificate_is_a_tls_error_tried_once() {
     let server = MockServer::start().await;
     let over = Scheme::Https.over(&server.uri()).await;
     let rules = Arc::new(
@@ -67,11 +67,13 @@ async fn an_untrusted_certificate_is_a_bounded_connect_failure_that_says_tls() {
     let source = Arc::new(LiveSource::new(rules.clone(), LiveOptions::default()).unwrap());
     let c = crawl_with(&rules, source, fast(2), Arc::new(Quiet), Stop::never()).await;
     let u = url(&over.uri, "/a");
-    c.assert_seed(&u, Unresolved, "transient", "connect_failed", None, 3);
+    c.assert_seed(&u, Unresolved, "access", "tls_error", None, 1);
     let (_, l) = c.finding(&u);
-    assert!(l.detail.starts_with("TLS handshake failed"), "{}", l.detail);
-    assert!(l.detail.contains("certificate"), "{}", l.detail);
-    assert!(l.detail.ends_with("after 3 attempts"), "{}", l.detail);
+    assert!(
+        l.detail.starts_with("TLS error: unknown issuer"),
+        "{}",
+        l.detail
+    );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
@@ -81,6 +83,7 @@ async fn extra_roots_that_are_not_pem_certificates_are_refused() {
         let opts = ClientOptions {
             tls: TlsOptions {
                 extra_roots_pem: vec![pki().ca_pem.as_bytes().to_vec(), bad],
+                ..TlsOptions::default()
             },
             ..ClientOptions::default()
         };
@@ -325,7 +328,7 @@ async fn the_cli_crawls_and_applies_over_each_scheme_trusting_ssl_cert_file(sche
 }
 
 /// Without `SSL_CERT_FILE` the CLI does not trust the test CA: the seed is unresolved (exit
-/// 3), not broken, and nothing reaches the server.
+/// 3, `tls_error`), not broken, and nothing reaches the server.
 #[tokio::test]
 async fn the_cli_does_not_trust_an_unknown_ca() {
     let (customers, orders) = (MockServer::start().await, MockServer::start().await);
@@ -353,9 +356,15 @@ async fn the_cli_does_not_trust_an_unknown_ca() {
     let f = &r["findings"][0];
     assert_eq!(
         (&f["reason"], &f["class"]),
-        (&json!("connect_failed"), &json!("transient"))
+        (&json!("tls_error"), &json!("access"))
     );
-    assert!(f["detail"].as_str().unwrap().contains("TLS"), "{f:#}");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("TLS error: unknown issuer"),
+        "{f:#}"
+    );
     assert!(orders.received_requests().await.unwrap().is_empty());
 }
 

@@ -132,9 +132,24 @@ pub struct ApplyCmd {
     /// Retries of a transient failure.
     #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().retries)]
     pub retries: u32,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// No output but errors.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// How `https://` servers are verified, for every service (on top of the rules' `tls`).
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// Trust the CA certificates of this PEM file for every service, besides the bundled roots
+    /// and the system's (`SSL_CERT_FILE`). May repeat.
+    #[arg(long = "ca", value_name = "FILE")]
+    pub ca: Vec<PathBuf>,
+    /// Verify no TLS certificate of any service (wins over the rules; warned in the log and
+    /// the report). For throwaway drill environments only.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Args)]
@@ -229,6 +244,8 @@ pub struct CrawlCmd {
     /// Largest response body read, in bytes; a larger one is cut and reported.
     #[arg(long, value_name = "BYTES", default_value_t = LiveOptions::default().max_body)]
     pub max_body: usize,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[derive(Debug, Args)]

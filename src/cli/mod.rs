@@ -16,7 +16,7 @@ use crate::serve::{Chaos, ServeOptions};
 use crate::source::LiveOptions;
 
 pub use args::*;
-pub use options::{common_options, explain_format, seconds};
+pub use options::{common_options, explain_format, seconds, tls_options};
 
 /// Runs one parsed command.
 pub async fn run(command: Command, session: &Session) -> Result<Output, Error> {
@@ -54,7 +54,7 @@ async fn crawl(c: CrawlCmd, session: &Session) -> Result<Output, Error> {
     let live = LiveOptions {
         timeout: seconds("--timeout", c.timeout)?,
         max_body: c.max_body,
-        ..LiveOptions::default()
+        tls: tls_options(&c.tls)?,
     };
     let stop = (session.stop)();
     let observer = session.observer.clone();
@@ -76,6 +76,7 @@ async fn apply_plan(a: ApplyCmd) -> Result<Output, Error> {
             retries: a.retries,
             ..RetryPolicy::default()
         },
+        tls: tls_options(&a.tls)?,
     })
     .await?;
     Ok(Output {

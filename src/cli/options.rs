@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use super::args::{CommonArgs, LimitArgs};
+use super::args::{CommonArgs, LimitArgs, TlsArgs};
 use crate::commands::pipeline::CommonOptions;
 use crate::crawl::CrawlOptions;
 use crate::error::Error;
 use crate::explain::ExplainOptions;
 use crate::gate::parse_fail_on;
-use crate::http::RetryPolicy;
+use crate::http::{RetryPolicy, TlsOptions};
 use crate::report::Format;
 
 /// The options of `audit` and `crawl`.
@@ -67,4 +67,17 @@ pub fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
             "{flag} {secs} must be a positive number of seconds"
         )))
     }
+}
+
+/// `--ca` and `--insecure`: each CA file read and checked (a bad one is exit 2, naming it).
+pub fn tls_options(args: &TlsArgs) -> Result<TlsOptions, Error> {
+    let mut extra_roots_pem = Vec::with_capacity(args.ca.len());
+    for path in &args.ca {
+        let file = crate::rules::read_ca(path).map_err(|m| Error::Usage(format!("--ca: {m}")))?;
+        extra_roots_pem.push(file.pem);
+    }
+    Ok(TlsOptions {
+        extra_roots_pem,
+        insecure: args.insecure,
+    })
 }

@@ -34,6 +34,8 @@ pub struct ApplyOptions {
     pub journal: Option<PathBuf>,
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Extra CA files and `--insecure` for every service (the rules' `tls` adds to them).
+    pub tls: http::TlsOptions,
 }
 
 /// What `apply` produced.
@@ -302,6 +304,7 @@ struct Answer {
 /// One request of `apply` as the shared retry loop drives it.
 struct Exchange<'a> {
     client: &'a http::Client,
+    service: rules::ServiceId,
     request: http::Request<'a>,
 }
 
@@ -309,7 +312,7 @@ impl Retryable for Exchange<'_> {
     type Output = Result<http::Response, Failure>;
 
     async fn attempt(&mut self, _attempt: u32) -> Self::Output {
-        self.client.send(self.request).await
+        self.client.send_as(self.service, self.request).await
     }
 
     fn next(&self, out: &Self::Output, _attempt: u32) -> Next {
@@ -323,10 +326,11 @@ impl Client {
         // reading without bound.
         let options = ClientOptions {
             timeout: opts.timeout,
+            tls: opts.tls.clone(),
             ..ClientOptions::default()
         };
         Ok(Client {
-            http: http::Client::new(&options)?,
+            http: http::Client::for_services(&options, &rules)?,
             headers: ServiceHeaders::new(&rules)?,
             rules,
             retry: opts.retry,
@@ -349,6 +353,7 @@ impl Client {
         let body = body.map(|b| bytes::Bytes::from(b.to_string()));
         let mut job = Exchange {
             client: &self.http,
+            service,
             request: http::Request {
                 method: &method,
                 url: &parsed,

@@ -82,6 +82,8 @@ pub struct Prepared {
     pub previous: Option<Snapshot>,
     /// Per service, when its backup was taken (rules, then `--restore-point`).
     pub restore_points: RestorePoints,
+    /// Warnings about how the run was made (TLS not verified), first in the report's.
+    pub warnings: Vec<String>,
 }
 
 /// Loads and checks every input of a run (exit code 2 on any problem, before any work).
@@ -112,6 +114,7 @@ pub fn prepare(opts: &CommonOptions) -> Result<Prepared, Error> {
         },
         previous,
         restore_points,
+        warnings: Vec::new(),
     })
 }
 
@@ -180,7 +183,10 @@ pub async fn crawl(
     observer: Arc<dyn Observer>,
     stop: Stop,
 ) -> Result<RunOutput, Error> {
-    let prepared = prepare(opts)?;
+    let mut prepared = prepare(opts)?;
+    prepared
+        .warnings
+        .extend(crate::http::insecure_warning(&live.tls, &prepared.rules));
     let source = Arc::new(LiveSource::new(prepared.rules.clone(), live)?);
     let recorder = match record {
         Some(path) => Some(Arc::new(
@@ -224,6 +230,10 @@ pub async fn resume(
         _ => Snapshot::load(recording)?,
     };
     let recorded = Arc::new(recorded);
+    let mut prepared = prepared;
+    prepared
+        .warnings
+        .extend(crate::http::insecure_warning(&live.tls, &prepared.rules));
     let live = LiveSource::new(prepared.rules.clone(), live)?;
     let source = Arc::new(ResumeSource::new(recorded.clone(), live));
     let recorder = Recorder::resume(recording, recorded)
@@ -305,6 +315,9 @@ pub fn finish_with(
         prepared.previous.as_ref(),
     );
     let mut report = Report::new(&planned, &opts.rules, origin);
+    report
+        .warnings
+        .splice(0..0, prepared.warnings.iter().cloned());
     let annotate = |report: &mut Report, current: &dyn Recorded| {
         explain::annotate(
             report,

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use url::Url;
 
 use super::failure::{ClientError, Failure};
+use super::tls_config::{self, TlsSetting};
 use super::{h1, tls};
 use crate::rules::{Rules, ServiceId};
 
@@ -48,12 +49,15 @@ impl Default for ClientOptions {
 }
 
 /// How `https://` servers are verified: the bundled (webpki) roots and the system's (which
-/// `SSL_CERT_FILE` / `SSL_CERT_DIR` replace), plus these. A per-service CA, a client
-/// certificate or `insecure` would be further fields here, each building its own TLS client.
+/// `SSL_CERT_FILE` / `SSL_CERT_DIR` replace), plus these — for every service (the command
+/// line's `--ca` and `--insecure`). A service's own `tls` table adds to them
+/// ([`Client::for_services`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsOptions {
     /// Extra trusted root certificates, each a PEM document (one or more certificates).
     pub extra_roots_pem: Vec<Vec<u8>>,
+    /// Verify no certificate at all (loudly warned).
+    pub insecure: bool,
 }
 
 /// One HTTP answer (a single request: redirects are the caller's to follow).
@@ -107,16 +111,61 @@ impl<'a> Request<'a> {
 pub struct Client {
     h1: h1::Pool,
     tls: reqwest::Client,
+    /// Per service, the `https://` client of its TLS setting (clones share one pool); empty
+    /// when built without rules.
+    service_tls: Vec<reqwest::Client>,
     timeout: Duration,
     max_body: usize,
 }
 
 impl Client {
-    /// Builds both transports. Fails only on an unusable TLS setting.
+    /// Builds both transports with the options' TLS setting for every URL. Fails only on an
+    /// unusable TLS setting.
     pub fn new(opts: &ClientOptions) -> Result<Client, ClientError> {
+        if opts.tls.insecure {
+            tracing::warn!("TLS certificate verification is OFF (--insecure)");
+        }
         Ok(Client {
             h1: h1::Pool::new(256),
-            tls: tls::client(opts)?,
+            tls: tls::client(opts, &TlsSetting::global(&opts.tls))?,
+            service_tls: Vec::new(),
+            timeout: opts.timeout,
+            max_body: opts.max_body,
+        })
+    }
+
+    /// [`Client::new`], plus one `https://` client per distinct TLS setting of the services
+    /// (their `tls` tables on top of the options'), used by [`Client::send_as`].
+    pub fn for_services(opts: &ClientOptions, rules: &Rules) -> Result<Client, ClientError> {
+        let plan = tls_config::plan(&opts.tls, rules);
+        let mut clients = Vec::with_capacity(plan.settings.len());
+        for (i, setting) in plan.settings.iter().enumerate() {
+            let built = tls::client(opts, setting);
+            let built = match plan.of_service.iter().position(|&s| s == i) {
+                // A service's own setting: its name in the message.
+                Some(first) if i > 0 => built.map_err(|e| ClientError::ServiceTls {
+                    service: rules.services[first].name.clone(),
+                    message: e.to_string(),
+                })?,
+                _ => built?,
+            };
+            clients.push(built);
+        }
+        for name in tls_config::insecure_services(&opts.tls, rules) {
+            tracing::warn!(
+                service = name,
+                "TLS certificate verification is OFF for service {name} (insecure): anyone on \
+                 the network path can answer for it"
+            );
+        }
+        Ok(Client {
+            h1: h1::Pool::new(256),
+            service_tls: plan
+                .of_service
+                .iter()
+                .map(|&i| clients[i].clone())
+                .collect(),
+            tls: clients.swap_remove(0),
             timeout: opts.timeout,
             max_body: opts.max_body,
         })
@@ -125,11 +174,28 @@ impl Client {
     /// Sends one request and reads its answer (a redirect's body is not read), bounded by
     /// the timeout as a whole.
     pub async fn send(&self, req: Request<'_>) -> Result<Response, Failure> {
+        self.send_over(&self.tls, req).await
+    }
+
+    /// [`Client::send`] for a URL of `service`: over its TLS setting when it is `https://`.
+    pub async fn send_as(&self, service: ServiceId, req: Request<'_>) -> Result<Response, Failure> {
+        let tls = self
+            .service_tls
+            .get(usize::from(service))
+            .unwrap_or(&self.tls);
+        self.send_over(tls, req).await
+    }
+
+    async fn send_over(
+        &self,
+        tls: &reqwest::Client,
+        req: Request<'_>,
+    ) -> Result<Response, Failure> {
         let exchange = async {
             if req.url.scheme() == "http" {
                 h1::request(&self.h1, req, self.max_body).await
             } else {
-                tls::request(&self.tls, req, self.max_body, self.timeout).await
+                tls::request(tls, req, self.max_body, self.timeout).await
             }
         };
         match tokio::time::timeout(self.timeout, exchange).await {

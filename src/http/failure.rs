@@ -14,11 +14,16 @@ pub enum Failure {
     /// No connection: refused, unreachable, or the name did not resolve.
     #[error("connection failed: {0}")]
     Connect(String),
-    /// The TLS handshake failed: most often a certificate the client does not trust (an
-    /// unknown CA, another host's name, expired). Retried like any connect failure, within
-    /// the retry budget, and named so in the detail.
-    #[error("TLS handshake failed (certificate not accepted?): {0}")]
-    Tls(String),
+    /// The TLS handshake failed: a certificate the client does not accept (an unknown
+    /// issuer, expired, another host's name) or a handshake the server refused (no client
+    /// certificate). Retrying does not change a certificate: `tls_error`, not retried.
+    #[error("TLS error: {cause} ({message})")]
+    Tls {
+        /// What went wrong, in a few words ([`tls_cause`]).
+        cause: &'static str,
+        /// rustls' own words.
+        message: String,
+    },
     /// The connection closed (or was reset) before a complete answer came.
     #[error("connection closed without a complete answer: {0}")]
     Closed(String),
@@ -39,12 +44,50 @@ impl Failure {
     pub fn reason(&self) -> Reason {
         match self {
             Failure::Timeout(_) => Reason::Timeout,
-            Failure::Connect(_) | Failure::Tls(_) => Reason::ConnectFailed,
+            Failure::Connect(_) => Reason::ConnectFailed,
+            Failure::Tls { .. } => Reason::TlsError,
             Failure::Closed(_) | Failure::BadBody(_) | Failure::BadRequest(_) => {
                 Reason::ConnectionReset
             }
             Failure::InvalidStatus(_) => Reason::ServerError,
         }
+    }
+}
+
+impl Failure {
+    /// A TLS failure from rustls' error.
+    pub fn from_rustls(e: &rustls::Error) -> Failure {
+        Failure::Tls {
+            cause: tls_cause(e),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The cause of a TLS failure in a few words: `unknown issuer`, `expired`, `name mismatch`,
+/// `no client certificate`, `client certificate rejected`, or `handshake failure`.
+pub fn tls_cause(e: &rustls::Error) -> &'static str {
+    use rustls::{AlertDescription as A, CertificateError as C};
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => "unknown issuer",
+            C::Expired | C::ExpiredContext { .. } => "expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "not yet valid",
+            C::NotValidForName | C::NotValidForNameContext { .. } => "name mismatch",
+            C::Revoked => "revoked",
+            _ => "invalid certificate",
+        },
+        rustls::Error::AlertReceived(A::CertificateRequired) => "no client certificate",
+        rustls::Error::AlertReceived(
+            A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate
+            | A::AccessDenied,
+        ) => "client certificate rejected",
+        _ => "handshake failure",
     }
 }
 
@@ -68,6 +111,9 @@ pub enum ClientError {
     RootCertificate { index: usize, message: String },
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
+    /// A service's TLS setting (its CA, client certificate or key) that the TLS client refuses.
+    #[error("service {service}: unusable TLS setting: {message}")]
+    ServiceTls { service: String, message: String },
 }
 
 #[cfg(test)]
@@ -76,7 +122,40 @@ mod tests {
     use crate::vocab::Class;
 
     #[test]
-    fn every_failure_is_transient_with_its_reason_and_words() {
+    fn a_tls_failure_is_tls_error_in_class_access_with_its_cause() {
+        use rustls::CertificateError as C;
+        let cases = [
+            (
+                rustls::Error::InvalidCertificate(C::UnknownIssuer),
+                "TLS error: unknown issuer (invalid peer certificate: UnknownIssuer)",
+            ),
+            (
+                rustls::Error::InvalidCertificate(C::Expired),
+                "TLS error: expired (invalid peer certificate: Expired)",
+            ),
+            (
+                rustls::Error::InvalidCertificate(C::NotValidForName),
+                "TLS error: name mismatch (invalid peer certificate: NotValidForName)",
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+                "TLS error: no client certificate (received fatal alert: CertificateRequired)",
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+                "TLS error: handshake failure (received fatal alert: HandshakeFailure)",
+            ),
+        ];
+        for (e, words) in cases {
+            let f = Failure::from_rustls(&e);
+            assert_eq!(f.reason(), Reason::TlsError);
+            assert_eq!(f.reason().class(), Class::Access);
+            assert_eq!(f.to_string(), words);
+        }
+    }
+
+    #[test]
+    fn every_other_failure_is_transient_with_its_reason_and_words() {
         let cases = [
             (
                 Failure::Timeout(Duration::from_millis(1500)),
@@ -87,11 +166,6 @@ mod tests {
                 Failure::Connect("refused".into()),
                 Reason::ConnectFailed,
                 "connection failed: refused",
-            ),
-            (
-                Failure::Tls("bad".into()),
-                Reason::ConnectFailed,
-                "TLS handshake failed (certificate not accepted?): bad",
             ),
             (
                 Failure::Closed("eof".into()),

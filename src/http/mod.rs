@@ -12,13 +12,15 @@ mod failure;
 mod h1;
 mod retry;
 mod tls;
+mod tls_config;
 
 pub use ::http::Method;
 pub use client::{
     Client, ClientOptions, Headers, Request, Response, ServiceHeaders, TlsOptions, ACCEPT_VALUE,
     USER_AGENT_VALUE,
 };
-pub use failure::{ClientError, Failure};
+pub use failure::{tls_cause, ClientError, Failure};
 pub use retry::{
     classify_status, next_of, parse_retry_after, retry, Next, RetryPolicy, Retryable, Verdict,
 };
+pub use tls_config::{insecure_services, insecure_warning};

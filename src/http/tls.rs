@@ -11,9 +11,13 @@ use super::client::{
     header_list, is_redirect, redirect_answer, ClientOptions, Request, Response, USER_AGENT_VALUE,
 };
 use super::failure::{root_cause, ClientError, Failure};
+use super::tls_config::TlsSetting;
 
-/// The shared `https://` client.
-pub(super) fn client(opts: &ClientOptions) -> Result<reqwest::Client, ClientError> {
+/// An `https://` client with one TLS setting.
+pub(super) fn client(
+    opts: &ClientOptions,
+    setting: &TlsSetting,
+) -> Result<reqwest::Client, ClientError> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(opts.timeout)
@@ -22,7 +26,7 @@ pub(super) fn client(opts: &ClientOptions) -> Result<reqwest::Client, ClientErro
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .user_agent(USER_AGENT_VALUE);
-    for (index, pem) in opts.tls.extra_roots_pem.iter().enumerate() {
+    for (index, pem) in setting.roots.iter().enumerate() {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             ClientError::RootCertificate {
                 index,
@@ -38,6 +42,15 @@ pub(super) fn client(opts: &ClientOptions) -> Result<reqwest::Client, ClientErro
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }
+    }
+    if let Some(identity) = &setting.identity {
+        // reqwest's words only: they never quote the key.
+        let identity = reqwest::Identity::from_pem(&identity.pem())
+            .map_err(|e| ClientError::Build(root_cause(&e)))?;
+        builder = builder.identity(identity);
+    }
+    if setting.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
     }
     builder
         .build()
@@ -105,7 +118,7 @@ fn failure(e: &reqwest::Error, timeout: Duration) -> Failure {
     if e.is_timeout() {
         Failure::Timeout(timeout)
     } else if let Some(tls) = tls_error(e) {
-        Failure::Tls(tls)
+        Failure::from_rustls(tls)
     } else if e.is_connect() {
         Failure::Connect(root_cause(e))
     } else if e.is_decode() {
@@ -115,12 +128,12 @@ fn failure(e: &reqwest::Error, timeout: Duration) -> Failure {
     }
 }
 
-/// The rustls error somewhere in the chain of `e` (a handshake that failed), as text.
-fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+/// The rustls error somewhere in the chain of `e` (a handshake that failed).
+fn tls_error<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
     let mut cur = Some(e);
     while let Some(err) = cur {
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return Some(tls.to_string());
+            return Some(tls);
         }
         // `io::Error::source` skips the error it wraps (which may wrap another): step into it.
         cur = match err

@@ -7,12 +7,14 @@ mod locate;
 mod model;
 mod parse;
 mod raw;
+mod tls;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use model::*;
 pub use parse::parse;
+pub use tls::{read_ca, read_cert, read_key, ClientIdentity, PemFile, ServiceTls};
 
 /// A rules file that cannot be used. Displays as `file:line: key `a.b`: message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

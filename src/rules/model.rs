@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::canon;
 use crate::json::Value;
+use crate::rules::ServiceTls;
 use crate::vocab::Timestamp;
 
 /// Index of a service in [`Rules::services`].
@@ -44,6 +45,8 @@ pub struct Service {
     pub rate_limit: Option<f64>,
     /// When the backup this service was restored from was taken (`restored_from`).
     pub restored_from: Option<Timestamp>,
+    /// How `https://` requests to it are verified (`tls`; None: the defaults).
+    pub tls: Option<ServiceTls>,
 }
 
 impl fmt::Debug for Service {
@@ -59,6 +62,7 @@ impl fmt::Debug for Service {
             .field("concurrency", &self.concurrency)
             .field("rate_limit", &self.rate_limit)
             .field("restored_from", &self.restored_from)
+            .field("tls", &self.tls)
             .finish()
     }
 }

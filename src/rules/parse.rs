@@ -14,6 +14,7 @@ mod kind;
 mod link;
 mod message;
 mod service;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -31,6 +31,18 @@ pub(super) struct RawService {
     /// When the service's restored backup was taken: a TOML offset date-time or an RFC 3339
     /// string (checked in parse).
     pub restored_from: Option<Spanned<toml::Value>>,
+    pub tls: Option<RawTls>,
+}
+
+/// `tls = { ca = "ca.pem" | ["a.pem", …], cert, key, insecure }`: paths relative to the rules
+/// file (checked in parse).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    pub ca: Option<Spanned<toml::Value>>,
+    pub cert: Option<Spanned<String>>,
+    pub key: Option<Spanned<String>>,
+    pub insecure: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

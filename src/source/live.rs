@@ -28,7 +28,7 @@ impl LiveSource {
     /// setting is unusable.
     pub fn new(rules: Arc<Rules>, opts: LiveOptions) -> Result<LiveSource, ClientError> {
         Ok(LiveSource {
-            client: Client::new(&opts)?,
+            client: Client::for_services(&opts, &rules)?,
             headers: ServiceHeaders::new(&rules)?,
             rules,
         })
@@ -45,7 +45,7 @@ impl Source for LiveSource {
             };
         };
         let request = http::Request::get(url, self.headers.of(service));
-        match self.client.send(request).await {
+        match self.client.send_as(service, request).await {
             Ok(resp) => Attempt::Answer(resp),
             Err(failure) => Attempt::Failed {
                 reason: failure.reason(),

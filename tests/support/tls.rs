@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bacaudit::source::LiveOptions;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    SanType,
+};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
 use tokio_rustls::TlsAcceptor;
@@ -44,6 +47,7 @@ pub struct TestPki {
     /// The CA certificate, PEM: what a client adds to its roots.
     pub ca_pem: String,
     config: Arc<ServerConfig>,
+    ca: CertifiedIssuer<'static, KeyPair>,
 }
 
 /// The one test PKI of this process.
@@ -52,30 +56,99 @@ pub fn pki() -> &'static TestPki {
     PKI.get_or_init(make_pki)
 }
 
-fn make_pki() -> TestPki {
+fn new_ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
     let mut ca = CertificateParams::new(Vec::<String>::new()).expect("ca params");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "bacaudit test CA");
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("ca key")).expect("ca");
-    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).expect("leaf params");
-    leaf.subject_alt_names
-        .push(SanType::IpAddress([127, 0, 0, 1].into()));
+    ca.distinguished_name.push(rcgen::DnType::CommonName, name);
+    CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("ca key")).expect("ca")
+}
+
+fn make_pki() -> TestPki {
+    let ca = new_ca("bacaudit test CA");
+    let config = server_config_signed_by(&ca, Leaf::Good, false, &ca);
+    TestPki {
+        ca_pem: ca.pem(),
+        config,
+        ca,
+    }
+}
+
+/// The server certificate a [`TlsFront`] presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaf {
+    /// Signed by the test CA, for `127.0.0.1` and `localhost`, valid now.
+    Good,
+    /// Signed by the test CA, but expired in 2021.
+    Expired,
+    /// Signed by the test CA, valid, but for `other.example` only.
+    OtherName,
+    /// For `127.0.0.1`, valid, but signed by a CA nobody trusts.
+    OtherCa,
+}
+
+fn server_config_signed_by(
+    ca: &CertifiedIssuer<'static, KeyPair>,
+    leaf: Leaf,
+    require_client_cert: bool,
+    client_ca: &CertifiedIssuer<'static, KeyPair>,
+) -> Arc<ServerConfig> {
+    let names = match leaf {
+        Leaf::OtherName => vec!["other.example".to_string()],
+        _ => vec!["localhost".to_string()],
+    };
+    let mut params = CertificateParams::new(names).expect("leaf params");
+    if leaf != Leaf::OtherName {
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+    }
+    if leaf == Leaf::Expired {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
     let key = KeyPair::generate().expect("leaf key");
-    let cert = leaf.signed_by(&key, &ca).expect("leaf");
+    let cert = params.signed_by(&key, ca).expect("leaf");
     let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
+    let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .expect("protocols")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("server config");
-    TestPki {
-        ca_pem: ca.pem(),
-        config: Arc::new(config),
+        .expect("protocols");
+    let builder = if require_client_cert {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(client_ca.der().clone()).expect("client CA");
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .expect("client verifier");
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    Arc::new(builder.with_single_cert(chain, key).expect("server config"))
+}
+
+/// A server TLS configuration: `leaf` as the certificate, and a client certificate signed by
+/// the test CA required or not.
+pub fn server_config(leaf: Leaf, require_client_cert: bool) -> Arc<ServerConfig> {
+    let pki = pki();
+    match leaf {
+        Leaf::OtherCa => {
+            static OTHER: OnceLock<CertifiedIssuer<'static, KeyPair>> = OnceLock::new();
+            let other = OTHER.get_or_init(|| new_ca("an untrusted CA"));
+            server_config_signed_by(other, leaf, require_client_cert, &pki.ca)
+        }
+        _ => server_config_signed_by(&pki.ca, leaf, require_client_cert, &pki.ca),
     }
+}
+
+/// A client certificate and its key (PEM), signed by the test CA for client authentication.
+pub fn client_identity() -> (String, String) {
+    let mut params = CertificateParams::new(vec!["bacaudit-client".to_string()]).expect("params");
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let key = KeyPair::generate().expect("client key");
+    let cert = params.signed_by(&key, &pki().ca).expect("client cert");
+    (cert.pem(), key.serialize_pem())
 }
 
 /// Live options that trust the test CA (harmless for `http://`).
@@ -99,11 +172,16 @@ pub struct TlsFront {
 
 impl TlsFront {
     pub async fn start(backend: SocketAddr) -> TlsFront {
+        TlsFront::start_with(backend, pki().config.clone()).await
+    }
+
+    /// A front with its own TLS configuration ([`server_config`]).
+    pub async fn start_with(backend: SocketAddr, config: Arc<ServerConfig>) -> TlsFront {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let uri = format!("https://{}", l.local_addr().expect("addr"));
-        let acceptor = TlsAcceptor::from(pki().config.clone());
+        let acceptor = TlsAcceptor::from(config);
         let handshakes = Arc::new(AtomicUsize::new(0));
         let done = handshakes.clone();
         let task = tokio::spawn(async move {

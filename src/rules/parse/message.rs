@@ -60,6 +60,7 @@ fn tidy_message(message: &str) -> String {
         ("expected struct RawRules", "expected a table"),
         ("expected struct RawService", "expected a table"),
         ("expected struct RawAuth", "expected a table"),
+        ("expected struct RawTls", "expected a table"),
         ("expected struct RawKind", "expected a table"),
         ("expected struct RawLink", "expected a table"),
         ("expected i64", "expected an integer"),

@@ -6,6 +6,7 @@ use url::Url;
 
 use super::auth::compile_auth;
 use super::cx::{check_name, Cx};
+use super::tls::compile_tls;
 use crate::canon;
 use crate::rules::locate::dotted;
 use crate::rules::raw::RawService;
@@ -53,6 +54,7 @@ pub(super) fn compile_service(
         .restored_from
         .as_ref()
         .and_then(|r| restored_from(cx, r, key("restored_from")));
+    let tls = rs.tls.as_ref().and_then(|t| compile_tls(cx, n, t));
 
     Some(Service {
         name: n.to_string(),
@@ -62,6 +64,7 @@ pub(super) fn compile_service(
         concurrency,
         rate_limit,
         restored_from,
+        tls,
     })
 }
 
