@@ -12,6 +12,10 @@
 #    `bacaudit crawl` RUNS times; at the headline size (100k) each crawl is interleaved with a
 #    wrk run over the same URLs (wrk_cycle.lua, 2 threads, 64 connections): requests/s of both,
 #    the ratio, peak RSS;
+# 3b. live crawl over HTTPS (HTTPS_SIZES, 100k): a throwaway CA and server certificate made
+#    with openssl, nginx with TLS on the same ports serving a copy of the world whose links say
+#    https:// (cached), each `bacaudit crawl` (rules copy with `tls = { ca = … }`) interleaved
+#    with a wrk run over HTTPS (keep-alive: handshakes amortised): the ratio and peak RSS;
 # 4. offline audit: `bacaudit audit` and the DuckDB baseline (scripts/duckdb_audit.py) on each
 #    snapshot, interleaved, RUNS times each: wall time and peak RSS;
 # 5. checks the findings of EVERY run (bacaudit's and DuckDB's) against truth.json: a wrong
@@ -28,6 +32,7 @@
 # Env: WORK (/tmp/bacaudit-bench)  RUNS (3)  CRAWL_SIZES ("10000 100000"; add 1000000 for a 1M
 #      crawl: ~1M static files, several minutes)  AUDIT_SIZES ("10000 100000 1000000")
 #      WRK_SIZES ("100000": sizes where crawl runs are paired with wrk)  WRK_DURATION (10s)
+#      HTTPS_SIZES ("100000": sizes crawled over HTTPS, paired with wrk over HTTPS; "" for none)
 #      WRK_THREADS (2)  WRK_CONNS (64)  CONCURRENCY (64: bacaudit crawl --concurrency)
 #      QUIET_WAIT (10: seconds to wait at most for a quiet machine before each measurement)
 #      CMD_TIMEOUT (900: hard bound of one measured command, seconds)  BIN (skip the build)
@@ -64,6 +69,7 @@ RUNS=${RUNS:-3}
 CRAWL_SIZES=${CRAWL_SIZES:-"10000 100000"}
 AUDIT_SIZES=${AUDIT_SIZES:-"10000 100000 1000000"}
 WRK_SIZES=${WRK_SIZES:-"100000"}
+HTTPS_SIZES=${HTTPS_SIZES-"100000"}
 WRK_DURATION=${WRK_DURATION:-10s}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNS=${WRK_CONNS:-64}
@@ -145,6 +151,22 @@ for n in map(str, sizes):
         bound_w = 2e6 / (wrk_cpu + wrk_ngx)
         print(f"    CPU-bound estimate (2 cores / client+server CPU per request): bacaudit {bound_b:,.0f}/s, "
               f"wrk {bound_w:,.0f}/s, ratio {bound_b / bound_w:.2f}")
+    w, c = sel("crawl-https", n, "wrk"), sel("crawl-https", n, "bacaudit")
+    if c:
+        res_s = m(c, per_s)
+        print(f"crawl {int(n):,} over HTTPS: bacaudit {res_s:,.0f} resources/s "
+              f"({m(c, lambda r: num(r, 'requests') / num(r, 'wall_s')):,.0f} req/s), "
+              f"peak RSS {m(c, lambda r: num(r, 'rss_kb')) / 1024:.0f} MiB (target < 100); truth {truth(c)}")
+        print(f"    CPU per request: bacaudit {m(c, lambda r: us(num(r, 'cpu_s'), num(r, 'requests'))):.1f} us "
+              f"+ nginx {m(c, lambda r: us(num(r, 'nginx_cpu_s'), num(r, 'requests'))):.1f} us")
+    if w and c:
+        wrk_rps = m(w, lambda r: num(r, "requests"))
+        pairs = [per_s(a) / num(b, "requests") for a, b in zip(c, w) if num(b, "requests") > 0]
+        print(f"    wrk over HTTPS {wrk_rps:,.0f} req/s ({', '.join(r['truth'] for r in w)}); CPU per request: "
+              f"wrk {m(w, lambda r: us(num(r, 'cpu_s'), num(r, 'count'))):.1f} us + nginx "
+              f"{m(w, lambda r: us(num(r, 'nginx_cpu_s'), num(r, 'count'))):.1f} us")
+        print(f"    RATIO bacaudit/wrk over HTTPS = {med(pairs):.2f} (median of the paired runs "
+              f"{', '.join(f'{p:.2f}' for p in pairs)}; target >= 0.70); ratio of the medians {res_s / wrk_rps:.2f}")
     a, d = sel("audit", n, "bacaudit"), sel("audit", n, "duckdb")
     if a:
         aw, ac, am = m(a, lambda r: num(r, "wall_s")), m(a, lambda r: num(r, "cpu_s")), m(a, lambda r: num(r, "rss_kb")) / 1024
@@ -213,6 +235,7 @@ apt_install() { # package...
 }
 [ -x /usr/bin/time ] || apt_install time
 command -v wrk >/dev/null 2>&1 || apt_install wrk
+if [ -n "$HTTPS_SIZES" ] && ! command -v openssl >/dev/null 2>&1; then apt_install openssl; fi
 if [ "$SKIP_DUCKDB" != 1 ] && ! python3 -c 'import duckdb' 2>/dev/null; then
     python3 -m pip install -q duckdb
 fi
@@ -324,6 +347,119 @@ for n in $CRAWL_SIZES; do
         [ "$truth" = OK ] && [ "$RC" = 1 ] || FAILED=1
         record crawl "$n" "$r" bacaudit "$res" "$reqs" "$truth"
         line "run $r crawl: $(awk -v n="$res" -v w="$WALL" 'BEGIN {printf "%.0f", n / (w > 0 ? w : 1e-9)}') resources/s, exit $RC, truth $truth"
+    done
+    cleanup
+done
+
+# ---- live crawl over HTTPS ------------------------------------------------------------------
+# make_pki DIR : a throwaway CA (ca.pem) and a server certificate for 127.0.0.1 signed by it
+make_pki() {
+    local d=$1
+    mkdir -p "$d"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=bacaudit bench CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$d/ext.cnf"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -days 2 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+}
+
+# https_www W : W/www-https, a copy of W/www whose links say https:// (cached by the world's stamp)
+https_www() {
+    local w=$1
+    if [ "$(cat "$w/www-https/.bench-stamp" 2>/dev/null)" = "$(cat "$w/.bench-stamp")" ]; then return; fi
+    log "# writing $w/www-https (the world's links over https://)"
+    rm -rf "$w/www-https"
+    timeout 1800 python3 - "$w/www" "$w/www-https" <<'PY'
+import os, sys
+src, dst = sys.argv[1], sys.argv[2]
+for root, _, files in os.walk(src):
+    out = os.path.join(dst, os.path.relpath(root, src))
+    os.makedirs(out, exist_ok=True)
+    for f in files:
+        with open(os.path.join(root, f), "rb") as i:
+            data = i.read().replace(b"http://127.0.0.1:", b"https://127.0.0.1:")
+        with open(os.path.join(out, f), "wb") as o:
+            o.write(data)
+PY
+    cp "$w/.bench-stamp" "$w/www-https/.bench-stamp"
+}
+
+# serve_https W PKI : nginx with TLS on 127.0.0.1:18081-18084 serving W/www-https, its config
+# made from the one serve.sh wrote (same pid file: stop.sh W stops it)
+serve_https() {
+    local w=$1 pki=$2 ngx
+    ngx=$(command -v nginx || echo /usr/sbin/nginx)
+    sed -e 's/^\( *listen 127\.0\.0\.1:[0-9]*\) default_server/\1 ssl default_server/' \
+        -e "s#^\( *root $w\)/www/#\1/www-https/#" \
+        -e "s#^\( *keepalive_requests .*\)#\1\n    ssl_certificate $pki/server.pem;\n    ssl_certificate_key $pki/server.key;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:SSL:10m;#" \
+        "$w/nginx/nginx.conf" > "$w/nginx/nginx-https.conf"
+    (ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+     "$ngx" -t -q -p "$w/nginx/" -c "$w/nginx/nginx-https.conf" && "$ngx" -p "$w/nginx/" -c "$w/nginx/nginx-https.conf")
+    for _ in $(seq 1 50); do
+        [ -f "$w/nginx/nginx.pid" ] && break
+        sleep 0.1
+    done
+    [ -f "$w/nginx/nginx.pid" ] || return 1
+    SERVED=$w
+    local seed code
+    while read -r seed; do
+        [ -n "$seed" ] || continue
+        code=$(python3 - "${seed/http:/https:}" "$pki/ca.pem" <<'PY'
+import ssl, sys, urllib.request, urllib.error
+try:
+    ctx = ssl.create_default_context(cafile=sys.argv[2])
+    with urllib.request.urlopen(sys.argv[1], timeout=5, context=ctx) as r:
+        print(r.status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception as e:
+    print("ERR", e)
+PY
+)
+        [ "$code" = 200 ] || { echo "bench.sh: ${seed/http:/https:} -> $code over TLS" >&2; return 1; }
+    done < "$w/seeds.txt"
+}
+
+if [ -n "$HTTPS_SIZES" ]; then
+    PKI=$OUT/pki
+    make_pki "$PKI"
+    # the rules over https://, each service trusting the throwaway CA
+    sed -e 's#"http://127\.0\.0\.1:#"https://127.0.0.1:#' -e '/^base_url = /a tls = { ca = "ca.pem" }' \
+        "$RULES" > "$PKI/world-https.toml"
+fi
+for n in $HTTPS_SIZES; do
+    W=$(world "$n" 1)
+    # serve.sh writes the plain config (and checks the world); the TLS one replaces it
+    "$BENCH_DIR/serve.sh" "$W" >> "$OUT/log.txt" 2>&1 || { echo "bench.sh: serve.sh $W failed (see $OUT/log.txt)" >&2; exit 2; }
+    SERVED=$W
+    cleanup
+    https_www "$W"
+    serve_https "$W" "$PKI" >> "$OUT/log.txt" 2>&1 || { echo "bench.sh: nginx with TLS on $W failed (see $OUT/log.txt)" >&2; exit 2; }
+    sed 's#"http://127\.0\.0\.1:#"https://127.0.0.1:#g' "$W/truth.json" > "$PKI/truth-$n.json"
+    log ""
+    log "## live crawl over HTTPS, $n world (nginx with TLS, a CA made for this run)"
+    for r in $(seq 1 "$RUNS"); do
+        pre=$OUT/wrk-https-$n-$r
+        measure "$pre" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --timeout 5s \
+            -s "$BENCH_DIR/wrk_cycle.lua" https://127.0.0.1:18081 -- "$W/urls.txt"
+        rps=$(awk '/^Requests\/sec:/ {print $2}' "$pre.out")
+        total=$(awk '/requests in/ {print $1}' "$pre.out")
+        non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$pre.out")
+        valid=OK
+        if [ "$RC" != 0 ] || [ -z "$rps" ]; then valid=FAILED; fi
+        if [ -n "${non2xx:-}" ] && [ -n "$total" ] && [ $(( non2xx * 20 )) -gt "$total" ]; then valid=INVALID; fi
+        record crawl-https "$n" "$r" wrk "${total:-0}" "${rps:-0}" "$valid"
+        line "run $r wrk over HTTPS: ${rps:-?} req/s [$valid]"
+        pre=$OUT/crawl-https-$n-$r
+        rm -f "$pre.json"
+        measure "$pre" "$BIN" crawl --rules "$PKI/world-https.toml" -q --concurrency "$CONCURRENCY" --report "$pre.json"
+        read -r res reqs < <(report_counts "$pre.json")
+        truth=$(truth_check "$pre.json" "$PKI/truth-$n.json")
+        [ "$truth" = OK ] && [ "$RC" = 1 ] || FAILED=1
+        record crawl-https "$n" "$r" bacaudit "$res" "$reqs" "$truth"
+        line "run $r crawl over HTTPS: $(awk -v n="$res" -v w="$WALL" 'BEGIN {printf "%.0f", n / (w > 0 ? w : 1e-9)}') resources/s, exit $RC, truth $truth"
     done
     cleanup
 done

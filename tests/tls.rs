@@ -1,7 +1,7 @@
 //! The `https://` path on its own: a real TLS server (the test CA, see `support::tls`) is
 //! reached only when trusted — through the client layer's extra roots, or through
-//! `SSL_CERT_FILE` for the CLI; an untrusted certificate is a bounded `connect_failed` that
-//! says so; and `apply` sends its re-checks and writes through the same layer over both
+//! `SSL_CERT_FILE` or `--ca` for the CLI; an untrusted certificate is `tls_error`, tried once;
+//! and `apply` sends its re-checks and writes through the same layer over both
 //! schemes, with its credentials and the shared retry loop.
 
 use std::path::Path;
@@ -324,6 +324,47 @@ async fn the_cli_crawls_and_applies_over_each_scheme_trusting_ssl_cert_file(sche
     for r in customers.received_requests().await.unwrap() {
         assert!(r.headers.get("x-api-key").is_none(), "{}", r.url);
     }
+    orders.verify().await;
+}
+
+/// `--ca FILE` on `crawl` and `apply` trusts the test CA for every service (no `SSL_CERT_FILE`).
+#[tokio::test]
+async fn the_cli_crawls_and_applies_trusting_the_ca_flag() {
+    let (customers, orders) = (MockServer::start().await, MockServer::start().await);
+    mount_shop(&customers, &orders, 2).await;
+    let (c_over, o_over) = (
+        Scheme::Https.over(&customers.uri()).await,
+        Scheme::Https.over(&orders.uri()).await,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rules = shop_rules(dir.path(), &c_over.uri, &o_over.uri);
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki().ca_pem).unwrap();
+    let (ca, report) = (
+        ca.to_string_lossy().into_owned(),
+        dir.path()
+            .join("report.json")
+            .to_string_lossy()
+            .into_owned(),
+    );
+    let env = vec![("BACAUDIT_TEST_ORDERS_TOKEN", "s3cr3t".to_string())];
+    let crawl = [
+        "crawl", "-q", "--rules", &rules, "--ca", &ca, "--report", &report,
+    ];
+    let (code, out, err) = run(crawl.map(String::from).to_vec(), env.clone()).await;
+    assert_eq!(code, 1, "a broken link fails the run\n{out}\n{err}");
+    let apply = [
+        "apply",
+        &report,
+        "--rules",
+        &rules,
+        "--ca",
+        &ca,
+        "--execute",
+    ];
+    let (code, out, err) = run(apply.map(String::from).to_vec(), env).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("done     DELETE"), "{out}");
     orders.verify().await;
 }
 

@@ -461,3 +461,86 @@ async fn the_cli_insecure_flag_is_warned_in_the_log_and_the_report() {
         "{r:#}"
     );
 }
+
+/// A client key reaches no output: an mTLS crawl with `RUST_LOG=trace`, every report format
+/// and a recording, and the error about a key of another certificate.
+#[tokio::test]
+async fn a_client_key_is_written_nowhere() {
+    let (_server, front) = world(Leaf::Good, true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_file(
+        dir.path(),
+        &front.uri,
+        r#"{ ca = "ca.pem", cert = "client.pem", key = "client.key" }"#,
+    );
+    let key = std::fs::read_to_string(dir.path().join("client.key")).unwrap();
+    let secret: Vec<String> = key
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(|l| l[..l.len().min(24)].to_string())
+        .collect();
+    assert!(!secret.is_empty());
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bacaudit"));
+    cmd.arg("crawl").arg("--rules").arg(&rules);
+    for ext in ["json", "md", "html", "sarif", "xml", "dot", "mmd", "txt"] {
+        cmd.arg("--report").arg(out.join(format!("report.{ext}")));
+    }
+    cmd.arg("--record")
+        .arg(out.join("drill.ndjson"))
+        .args(["--format", "json"])
+        .env_remove("SSL_CERT_FILE")
+        .env("RUST_LOG", "trace");
+    let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the seed's 404 was reached\n{stderr}"
+    );
+    assert!(stderr.contains("TRACE"), "trace logging is on");
+
+    // A usable key of another certificate: refused, not quoted.
+    let (_, other) = client_identity();
+    std::fs::write(dir.path().join("client.key"), &other).unwrap();
+    let (code, bad_out, bad_err) = run(args(&["crawl", "-q", "--rules", s(&rules)])).await;
+    assert_eq!(code, 2, "{bad_err}");
+    assert!(
+        bad_err.contains("is not the private key of the certificate"),
+        "{bad_err}"
+    );
+
+    let mut texts = vec![
+        (
+            "stdout".to_string(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        ),
+        ("stderr".to_string(), stderr),
+        ("refusal".to_string(), format!("{bad_out}{bad_err}")),
+    ];
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        texts.push((
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
+    assert_eq!(
+        texts.len(),
+        3 + 9,
+        "every report and the recording were written"
+    );
+    let other: Vec<&str> = other.lines().filter(|l| !l.starts_with("-----")).collect();
+    for (name, text) in &texts {
+        for line in secret
+            .iter()
+            .map(String::as_str)
+            .chain(other.iter().copied())
+        {
+            assert!(!text.contains(line), "{name} holds the client key");
+        }
+    }
+}
