@@ -182,6 +182,7 @@ pub async fn crawl(
 ) -> Result<RunOutput, Error> {
     let prepared = prepare(opts)?;
     let source = Arc::new(LiveSource::new(prepared.rules.clone(), live)?);
+    source.start().await?;
     let recorder = match record {
         Some(path) => Some(Arc::new(
             Recorder::create(path)
@@ -191,7 +192,8 @@ pub async fn crawl(
                         path.display()
                     ))
                 })?
-                .redacting(&prepared.rules),
+                .redacting(&prepared.rules)
+                .redacting_tokens(source.issued_tokens()),
         )),
         None => None,
     };
@@ -225,6 +227,8 @@ pub async fn resume(
     };
     let recorded = Arc::new(recorded);
     let live = LiveSource::new(prepared.rules.clone(), live)?;
+    live.start().await?;
+    let tokens = live.issued_tokens();
     let source = Arc::new(ResumeSource::new(recorded.clone(), live));
     let recorder = Recorder::resume(recording, recorded)
         .map_err(|e| {
@@ -233,7 +237,8 @@ pub async fn resume(
                 recording.display()
             ))
         })?
-        .redacting(&prepared.rules);
+        .redacting(&prepared.rules)
+        .redacting_tokens(tokens);
     crawl_with(
         source,
         Some(Arc::new(recorder)),

@@ -8,8 +8,10 @@
 //! by `tests/layers.rs`): `source`, `crawl` and `apply` build on it.
 
 mod client;
+mod credentials;
 mod failure;
 mod h1;
+mod oauth2;
 mod retry;
 mod tls;
 
@@ -18,7 +20,9 @@ pub use client::{
     Client, ClientOptions, Headers, Request, Response, ServiceHeaders, TlsOptions, ACCEPT_VALUE,
     USER_AGENT_VALUE,
 };
+pub use credentials::Credentials;
 pub use failure::{ClientError, Failure};
+pub use oauth2::{IssuedTokens, Token, TokenSource};
 pub use retry::{
     classify_status, next_of, parse_retry_after, retry, Next, RetryPolicy, Retryable, Verdict,
 };
