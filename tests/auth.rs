@@ -726,3 +726,118 @@ async fn a_token_from_a_real_oauth2_server_reaches_its_service_only() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// apply: the same credentials
+
+/// A service of the apply test: answers `status` to a request with a token of the endpoint,
+/// 401 to anything else.
+fn with_token(status: u16, body: Value) -> impl Respond {
+    move |req: &Request| {
+        if authorization(req).is_some_and(|a| a.starts_with("Bearer tok-OAUTH-SECRET-")) {
+            ResponseTemplate::new(status).set_body_json(body.clone())
+        } else {
+            ResponseTemplate::new(401)
+        }
+    }
+}
+
+#[tokio::test]
+async fn apply_sends_the_oauth2_token_and_stops_at_exit_2_without_one() {
+    let endpoint = TokenEndpoint::new(3600.0);
+    let calls = endpoint.calls.clone();
+    let idp = token_endpoint(endpoint).await;
+    let customers = MockServer::start().await;
+    let orders = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(with_token(404, json!({})))
+        .mount(&customers)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(with_token(200, json!({"id": 3, "customer_id": 3})))
+        .mount(&orders)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(with_token(204, json!({})))
+        .mount(&orders)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (c, o) = (customers.address(), orders.address());
+    let rehost = |s: &str| {
+        s.replace("127.0.0.1:8081", &c.to_string())
+            .replace("127.0.0.1:8082", &o.to_string())
+    };
+    // The bac-talk report (order 3 points at a lost customer: delete it), moved to the mocks.
+    let mut audit = bacaudit();
+    audit
+        .args(["audit", "--rules"])
+        .arg(root.join("rules/bac-talk.toml"))
+        .arg("--snapshot")
+        .arg(root.join("fixtures/bac-talk/independent-backup.ndjson"))
+        .arg("--report")
+        .arg(dir.path().join("orig.json"));
+    assert_eq!(run(audit).await.status.code(), Some(1));
+    let report = dir.path().join("r.json");
+    std::fs::write(
+        &report,
+        rehost(&std::fs::read_to_string(dir.path().join("orig.json")).unwrap()),
+    )
+    .unwrap();
+    let auth = format!(
+        "auth = {{ oauth2 = {{ token_url = \"{}/token\", client_id_env = \"A_ID\", \
+         client_secret_env = \"A_SECRET\" }} }}",
+        idp.uri()
+    );
+    let rules_text = rehost(&std::fs::read_to_string(root.join("rules/bac-talk.toml")).unwrap())
+        .replace(
+            "seeds = [\"/customers\"]",
+            &format!("seeds = [\"/customers\"]\n{auth}"),
+        )
+        .replace(
+            "seeds = [\"/orders\"]",
+            &format!("seeds = [\"/orders\"]\n{auth}"),
+        );
+    let rules = write_rules(dir.path(), &rules_text);
+    let apply = |secret: &str| {
+        let mut cmd = bacaudit();
+        cmd.args(["apply", "--execute", "--retries", "0", "--rules"])
+            .arg(&rules)
+            .arg(&report)
+            .env("A_ID", CLIENT_ID)
+            .env("A_SECRET", secret)
+            .env("RUST_LOG", "trace");
+        cmd
+    };
+    // A wrong secret: exit 2 before any request to a service.
+    let out = run(apply("cs-SECRET-wrong")).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot get an OAuth2 token"), "{stderr}");
+    assert!(!stderr.contains("cs-SECRET-wrong"), "{stderr}");
+    assert!(orders.received_requests().await.unwrap().is_empty());
+    // The right one: a token per service, on every request of the plan.
+    let out = run(apply(CLIENT_SECRET)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("done"), "{stdout}");
+    let sent = orders.received_requests().await.unwrap();
+    assert!(
+        sent.iter().any(|r| r.method.as_str() == "DELETE"),
+        "{stdout}"
+    );
+    for server in [&orders, &customers] {
+        let seen = server.received_requests().await.unwrap();
+        let tokens: std::collections::BTreeSet<_> = seen.iter().map(authorization).collect();
+        assert_eq!(tokens.len(), 1, "one token per service: {tokens:?}");
+        assert!(tokens.iter().all(|t| t.is_some()));
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "the wrong secret's try, then one token per service"
+    );
+    assert!(!stderr.contains("OAUTH-SECRET") && !stderr.contains(CLIENT_SECRET));
+    assert!(!stdout.contains("OAUTH-SECRET"));
+}
