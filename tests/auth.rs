@@ -434,6 +434,16 @@ async fn every_credential_kind_reaches_its_service_only_and_is_written_nowhere()
             .filter(|(j, _)| *j != i)
             .map(|(_, u)| format!("{u}/echo"))
             .collect();
+        // A redirect to the open service: the next hop carries no credential.
+        Mock::given(method("GET"))
+            .and(path("/hop"))
+            .respond_with(
+                ResponseTemplate::new(302)
+                    .insert_header("location", format!("{open_uri}/landing").as_str()),
+            )
+            .with_priority(1)
+            .mount(s)
+            .await;
         Mock::given(method("GET"))
             .respond_with(move |req: &Request| {
                 let auth = authorization(req).unwrap_or_default();
@@ -455,10 +465,10 @@ async fn every_credential_kind_reaches_its_service_only_and_is_written_nowhere()
     let rules = write_rules(
         dir.path(),
         &format!(
-            "[services.bearer]\nbase_url = \"{}/\"\nseeds = [\"/echo\"]\nauth = {{ bearer_env = \"T_BEARER\" }}\n\n\
-             [services.basic]\nbase_url = \"{}/\"\nseeds = [\"/echo\"]\n\
+            "[services.bearer]\nbase_url = \"{}/\"\nseeds = [\"/echo\", \"/hop\"]\nauth = {{ bearer_env = \"T_BEARER\" }}\n\n\
+             [services.basic]\nbase_url = \"{}/\"\nseeds = [\"/echo\", \"/hop\"]\n\
              auth = {{ basic_user_env = \"T_USER\", basic_password_env = \"T_PASSWORD\" }}\n\n\
-             [services.oauth]\nbase_url = \"{}/\"\nseeds = [\"/echo\"]\n\
+             [services.oauth]\nbase_url = \"{}/\"\nseeds = [\"/echo\", \"/hop\"]\n\
              auth = {{ oauth2 = {{ token_url = \"{}/token\", client_id_env = \"T_CLIENT\", \
              client_secret_env = \"T_CLIENT_SECRET\", scope = \"read\" }} }}\n\n\
              [services.open]\nbase_url = \"{}/\"\nseeds = [\"/echo\"]\n",
@@ -536,7 +546,16 @@ async fn every_credential_kind_reaches_its_service_only_and_is_written_nowhere()
             );
         }
     }
-    for r in open.received_requests().await.unwrap() {
+    let reached = open.received_requests().await.unwrap();
+    assert!(
+        reached
+            .iter()
+            .filter(|r| r.url.path() == "/landing")
+            .count()
+            >= 3,
+        "every redirect followed"
+    );
+    for r in reached {
         assert_eq!(authorization(&r), None, "{}", r.url);
     }
 }
