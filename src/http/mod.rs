@@ -2,7 +2,9 @@
 //! `apply`: one place that sends a request ([`Client::send`]: hyper HTTP/1.1 for `http://`,
 //! reqwest over rustls for `https://`), one retry loop ([`retry`]) with one classification of
 //! statuses ([`classify_status`]), and one mapping from a transport failure to a
-//! [`Reason`](crate::vocab::Reason) ([`Failure::reason`]).
+//! [`Reason`](crate::vocab::Reason) ([`Failure::reason`]). Each service's credentials go on
+//! its requests through [`Credentials`]: static headers, or OAuth2 tokens fetched and renewed
+//! by a [`TokenSource`] (`oauth2.rs`).
 //!
 //! It imports only the layers below it (`vocab`, `canon`, `json`, `intern`, `rules`; checked
 //! by `tests/layers.rs`): `source`, `crawl` and `apply` build on it.
