@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Map, Value};
 
 use crate::crawl::{FetchEvent, Observer};
+use crate::http::IssuedTokens;
 use crate::rules::Rules;
 use crate::source::Snapshot;
 
@@ -37,6 +38,8 @@ pub struct Recorder {
     resumed: Option<Arc<Snapshot>>,
     /// Credentials to keep out of the recording, longest first (see [`Recorder::redacting`]).
     secrets: Vec<String>,
+    /// OAuth2 tokens issued during the crawl, kept out too.
+    tokens: Option<IssuedTokens>,
 }
 
 struct RecorderState {
@@ -55,6 +58,7 @@ impl Recorder {
             }),
             resumed: None,
             secrets: Vec::new(),
+            tokens: None,
         })
     }
 
@@ -87,6 +91,7 @@ impl Recorder {
             }),
             resumed: Some(recorded),
             secrets: Vec::new(),
+            tokens: None,
         })
     }
 
@@ -97,8 +102,8 @@ impl Recorder {
     /// characters are not looked for (they would match ordinary text).
     pub fn redacting(mut self, rules: &Rules) -> Recorder {
         let mut secrets: Vec<String> = Vec::new();
-        for auth in rules.services.iter().filter_map(|s| s.auth.as_ref()) {
-            let value = auth.value.expose().trim();
+        for value in rules.services.iter().flat_map(|s| s.secrets()) {
+            let value = value.trim();
             secrets.push(value.to_string());
             if let Some((_, credential)) = value.rsplit_once(' ') {
                 if credential.len() >= 8 {
@@ -113,14 +118,30 @@ impl Recorder {
         self
     }
 
-    /// Replaces every secret in the strings and keys of `v`.
-    fn redact(&self, v: &mut Value) {
+    /// Also keeps out the OAuth2 tokens handed out during the crawl (as they are issued).
+    pub fn redacting_tokens(mut self, tokens: Option<IssuedTokens>) -> Recorder {
+        self.tokens = tokens;
+        self
+    }
+
+    /// The static secrets and every token issued so far, longest first.
+    fn with_tokens(&self, tokens: &IssuedTokens) -> Vec<String> {
+        let mut all = self.secrets.clone();
+        all.extend(tokens.all().iter().map(|t| t.expose().to_string()));
+        all.retain(|s| s.chars().count() >= 4);
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        all.dedup();
+        all
+    }
+
+    /// Replaces every one of `secrets` in the strings and keys of `v`.
+    fn redact(secrets: &[String], v: &mut Value) {
         let clean = |s: &str| -> Option<String> {
-            self.secrets
+            secrets
                 .iter()
                 .any(|secret| s.contains(secret.as_str()))
                 .then(|| {
-                    self.secrets.iter().fold(s.to_string(), |s, secret| {
+                    secrets.iter().fold(s.to_string(), |s, secret| {
                         s.replace(secret.as_str(), REDACTED)
                     })
                 })
@@ -131,7 +152,7 @@ impl Recorder {
                     *s = c;
                 }
             }
-            Value::Array(a) => a.iter_mut().for_each(|e| self.redact(e)),
+            Value::Array(a) => a.iter_mut().for_each(|e| Recorder::redact(secrets, e)),
             Value::Object(m) => {
                 if m.keys().any(|k| clean(k).is_some()) {
                     *m = std::mem::take(m)
@@ -139,7 +160,7 @@ impl Recorder {
                         .map(|(k, v)| (clean(&k).unwrap_or(k), v))
                         .collect();
                 }
-                m.values_mut().for_each(|e| self.redact(e));
+                m.values_mut().for_each(|e| Recorder::redact(secrets, e));
             }
             _ => {}
         }
@@ -225,8 +246,16 @@ impl Observer for Recorder {
             return;
         }
         let mut lines = Recorder::lines(event);
-        if !self.secrets.is_empty() {
-            lines.iter_mut().for_each(|l| self.redact(l));
+        let live;
+        let secrets = match &self.tokens {
+            Some(tokens) => {
+                live = self.with_tokens(tokens);
+                &live
+            }
+            None => &self.secrets,
+        };
+        if !secrets.is_empty() {
+            lines.iter_mut().for_each(|l| Recorder::redact(secrets, l));
         }
         let mut st = self.out.lock().expect("recorder lock");
         if st.error.is_some() {

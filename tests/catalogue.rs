@@ -127,7 +127,7 @@ fn rules_cases() -> Vec<Case> {
             ),
             "auth = ",
             Some("services.customers.auth.value"),
-            "unknown key `value`, expected `header` or `env`",
+            "unknown key `value`, expected one of `header`, `env`, `bearer_env`",
         ),
         rules_case(
             "unknown key in a kind",

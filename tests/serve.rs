@@ -25,6 +25,7 @@ fn service(name: &str, base: &str, seeds: &[&str]) -> Service {
         base_url: Url::parse(base).unwrap(),
         seeds: seeds.iter().map(|s| Url::parse(s).unwrap()).collect(),
         auth: None,
+        oauth2: None,
         concurrency: None,
         rate_limit: None,
         restored_from: None,

@@ -1,6 +1,7 @@
 //! The one integration-test binary (`autotests = false`): one link step on two cores.
 
 mod apply;
+mod auth;
 mod catalogue;
 mod cli;
 mod explain;

@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::http::{
-    self, ClientOptions, Failure, Method, Next, RetryPolicy, Retryable, ServiceHeaders,
+    self, ClientOptions, Credentials, Failure, Method, Next, RetryPolicy, Retryable,
 };
 use crate::model::{Report, ReportError, ReportFinding};
 use crate::plan::{schedule, Note, Operation};
@@ -136,6 +136,7 @@ pub async fn apply(opts: &ApplyOptions) -> Result<ApplyOutput, Error> {
             source,
         })?;
     let client = Client::new(rules.clone(), opts)?;
+    client.credentials.start(&client.http).await?;
     let findings: HashMap<&str, &ReportFinding> =
         report.findings.iter().map(|f| (f.id(), f)).collect();
 
@@ -270,8 +271,8 @@ fn dry_run(ops: &[Operation], notes: &[Note], rules: &Rules) -> String {
     for op in ops {
         let mut cmd = format!("curl -fsS -X {} {}", op.method, shell_quote(&op.url));
         let service = Url::parse(&op.url).ok().and_then(|u| rules.service_of(&u));
-        if let Some(auth) = service.and_then(|s| rules.service(s).auth.as_ref()) {
-            let _ = write!(cmd, " -H \"{}: ${}\"", auth.header, auth.env);
+        if let Some(s) = service.map(|s| rules.service(s)) {
+            cmd.push_str(&curl_auth(s));
         }
         if let Some(ct) = &op.content_type {
             let _ = write!(cmd, " -H {}", shell_quote(&format!("Content-Type: {ct}")));
@@ -285,12 +286,36 @@ fn dry_run(ops: &[Operation], notes: &[Note], rules: &Rules) -> String {
     out
 }
 
-/// The HTTP side of `apply`: the shared client layer, with the crawler's per-service headers
-/// and retry loop, writes included.
+/// The curl options that send a service's credentials, from the variables they are read from
+/// (never their values).
+fn curl_auth(s: &rules::Service) -> String {
+    if let Some(auth) = &s.auth {
+        return match &auth.form {
+            rules::AuthForm::Header => format!(" -H \"{}: ${}\"", auth.header, auth.env),
+            rules::AuthForm::Bearer => format!(" -H \"Authorization: Bearer ${}\"", auth.env),
+            rules::AuthForm::Basic {
+                user_env,
+                password_env,
+                ..
+            } => format!(" -u \"${user_env}:${password_env}\""),
+        };
+    }
+    match &s.oauth2 {
+        // The token is fetched when the plan is executed; by hand, get one first.
+        Some(o) => format!(
+            " -H \"Authorization: Bearer $TOKEN\"  # TOKEN from {} (client ${})",
+            o.token_url, o.client_id_env
+        ),
+        None => String::new(),
+    }
+}
+
+/// The HTTP side of `apply`: the shared client layer, with the crawler's per-service
+/// credentials (OAuth2 tokens renewed alike) and retry loop, writes included.
 struct Client {
     http: http::Client,
     rules: Arc<Rules>,
-    headers: ServiceHeaders,
+    credentials: Credentials,
     retry: RetryPolicy,
 }
 
@@ -304,15 +329,20 @@ struct Answer {
 /// One request of `apply` as the shared retry loop drives it.
 struct Exchange<'a> {
     client: &'a http::Client,
+    credentials: &'a Credentials,
     service: rules::ServiceId,
-    request: http::Request<'a>,
+    method: &'a Method,
+    url: &'a Url,
+    body: Option<(&'a str, &'a bytes::Bytes)>,
 }
 
 impl Retryable for Exchange<'_> {
     type Output = Result<http::Response, Failure>;
 
     async fn attempt(&mut self, _attempt: u32) -> Self::Output {
-        self.client.send_as(self.service, self.request).await
+        self.credentials
+            .send(self.client, self.service, self.method, self.url, self.body)
+            .await
     }
 
     fn next(&self, out: &Self::Output, _attempt: u32) -> Next {
@@ -331,7 +361,7 @@ impl Client {
         };
         Ok(Client {
             http: http::Client::for_services(&options, &rules)?,
-            headers: ServiceHeaders::new(&rules)?,
+            credentials: Credentials::new(&rules)?,
             rules,
             retry: opts.retry,
         })
@@ -353,13 +383,11 @@ impl Client {
         let body = body.map(|b| bytes::Bytes::from(b.to_string()));
         let mut job = Exchange {
             client: &self.http,
+            credentials: &self.credentials,
             service,
-            request: http::Request {
-                method: &method,
-                url: &parsed,
-                headers: self.headers.of(service),
-                body: content_type.zip(body.as_ref()),
-            },
+            method: &method,
+            url: &parsed,
+            body: content_type.zip(body.as_ref()),
         };
         let (result, attempts) = http::retry(&self.retry, &mut job).await;
         let transient = http::next_of(&result) != Next::Done;

@@ -188,6 +188,7 @@ pub async fn crawl(
         .warnings
         .extend(crate::http::insecure_warning(&live.tls, &prepared.rules));
     let source = Arc::new(LiveSource::new(prepared.rules.clone(), live)?);
+    source.start().await?;
     let recorder = match record {
         Some(path) => Some(Arc::new(
             Recorder::create(path)
@@ -197,7 +198,8 @@ pub async fn crawl(
                         path.display()
                     ))
                 })?
-                .redacting(&prepared.rules),
+                .redacting(&prepared.rules)
+                .redacting_tokens(source.issued_tokens()),
         )),
         None => None,
     };
@@ -235,6 +237,8 @@ pub async fn resume(
         .warnings
         .extend(crate::http::insecure_warning(&live.tls, &prepared.rules));
     let live = LiveSource::new(prepared.rules.clone(), live)?;
+    live.start().await?;
+    let tokens = live.issued_tokens();
     let source = Arc::new(ResumeSource::new(recorded.clone(), live));
     let recorder = Recorder::resume(recording, recorded)
         .map_err(|e| {
@@ -243,7 +247,8 @@ pub async fn resume(
                 recording.display()
             ))
         })?
-        .redacting(&prepared.rules);
+        .redacting(&prepared.rules)
+        .redacting_tokens(tokens);
     crawl_with(
         source,
         Some(Arc::new(recorder)),

@@ -35,6 +35,7 @@ impl Builder {
             base_url: Url::parse(base_url).unwrap(),
             seeds: Vec::new(),
             auth: None,
+            oauth2: None,
             concurrency: None,
             rate_limit: None,
             restored_from: None,

@@ -37,6 +37,10 @@ pub enum Failure {
     /// The request could not be written (a URL or header hyper refuses).
     #[error("cannot make the request: {0}")]
     BadRequest(String),
+    /// No credential could be had for the request (an OAuth2 token endpoint that fails): not
+    /// sent. The words never hold a secret.
+    #[error("{0}")]
+    Auth(String),
 }
 
 impl Failure {
@@ -50,6 +54,7 @@ impl Failure {
                 Reason::ConnectionReset
             }
             Failure::InvalidStatus(_) => Reason::ServerError,
+            Failure::Auth(_) => Reason::AuthFailed,
         }
     }
 }
@@ -107,6 +112,8 @@ pub enum ClientError {
     AuthHeaderName { service: String, header: String },
     #[error("service {service}: the value of ${env} is not a valid header value")]
     AuthHeaderValue { service: String, env: String },
+    #[error("service {service}: cannot get an OAuth2 token: {message}")]
+    Token { service: String, message: String },
     #[error("extra root certificate {index}: {message}")]
     RootCertificate { index: usize, message: String },
     #[error("cannot build the HTTP client: {0}")]

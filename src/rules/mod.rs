@@ -3,6 +3,7 @@
 //! [`load`] reads a file; [`parse`] does the work on text so tests need no files. Every mistake
 //! is a [`RulesError`] naming the file, the line and the key.
 
+mod credentials;
 mod locate;
 mod model;
 mod parse;
@@ -12,6 +13,7 @@ mod tls;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use credentials::{AuthForm, ClientAuth, OAuth2};
 pub use model::*;
 pub use parse::parse;
 pub use tls::{read_ca, read_cert, read_key, ClientIdentity, PemFile, ServiceTls};

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
+use super::{AuthForm, OAuth2};
 use crate::canon;
 use crate::json::Value;
 use crate::rules::ServiceTls;
@@ -38,7 +39,10 @@ pub struct Service {
     pub base_url: Url,
     /// Canonical seed URLs, in the order written.
     pub seeds: Vec<Url>,
+    /// A static header (`header`, `bearer_env` or `basic_*_env`).
     pub auth: Option<Auth>,
+    /// OAuth2 client credentials (`auth = { oauth2 = … }`); never set together with `auth`.
+    pub oauth2: Option<OAuth2>,
     /// In-flight requests to this service (None: only the global limit applies).
     pub concurrency: Option<usize>,
     /// Requests per second to this service (None: unlimited).
@@ -59,6 +63,7 @@ impl fmt::Debug for Service {
                 &self.seeds.iter().map(Url::as_str).collect::<Vec<_>>(),
             )
             .field("auth", &self.auth)
+            .field("oauth2", &self.oauth2)
             .field("concurrency", &self.concurrency)
             .field("rate_limit", &self.rate_limit)
             .field("restored_from", &self.restored_from)
@@ -74,15 +79,35 @@ pub struct Auth {
     /// Name of the environment variable the value came from (safe to print).
     pub env: String,
     pub value: Secret,
+    /// How the value was written in the rules.
+    pub form: AuthForm,
 }
 
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Auth {{ header: {:?}, env: {:?}, value: <redacted> }}",
-            self.header, self.env
+            "Auth {{ header: {:?}, env: {:?}, value: <redacted>, form: {:?} }}",
+            self.header, self.env, self.form
         )
+    }
+}
+
+impl Service {
+    /// The service's static secrets (header value, basic password, OAuth2 client secret), for
+    /// keeping them out of what is written. Tokens fetched later are not among them.
+    pub fn secrets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(a) = &self.auth {
+            out.push(a.value.expose());
+            if let AuthForm::Basic { password, .. } = &a.form {
+                out.push(password.expose());
+            }
+        }
+        if let Some(o) = &self.oauth2 {
+            out.push(o.client_secret.expose());
+        }
+        out
     }
 }
 

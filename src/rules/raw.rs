@@ -48,8 +48,28 @@ pub(super) struct RawTls {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAuth {
-    pub header: Spanned<String>,
-    pub env: Spanned<String>,
+    /// `header` + `env`: the variable holds the whole header value.
+    pub header: Option<Spanned<String>>,
+    pub env: Option<Spanned<String>>,
+    /// `bearer_env`: `Authorization: Bearer <value>`.
+    pub bearer_env: Option<Spanned<String>>,
+    /// `basic_user_env` + `basic_password_env`: `Authorization: Basic …`.
+    pub basic_user_env: Option<Spanned<String>>,
+    pub basic_password_env: Option<Spanned<String>>,
+    /// OAuth2 client credentials.
+    pub oauth2: Option<RawOAuth2>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOAuth2 {
+    pub token_url: Spanned<String>,
+    pub client_id_env: Spanned<String>,
+    pub client_secret_env: Spanned<String>,
+    pub scope: Option<Spanned<String>>,
+    pub audience: Option<Spanned<String>>,
+    /// `client_secret_basic` (default) or `client_secret_post`.
+    pub client_auth: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

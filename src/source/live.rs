@@ -1,14 +1,15 @@
 //! The live source: each request sent through the shared HTTP client layer
 //! ([`crate::http::Client`]: `http://` on pooled hyper connections, `https://` over rustls),
-//! with the headers of the URL's own service (its credentials, no other's). Redirects are not
-//! followed here: the crawler follows them inside the declared services.
+//! with the headers of the URL's own service (its credentials, no other's; an OAuth2 token
+//! renewed as [`crate::http::Credentials`] does). Redirects are not followed here: the crawler
+//! follows them inside the declared services.
 
 use std::sync::Arc;
 
 use url::Url;
 
 use super::{Attempt, Source};
-use crate::http::{self, Client, ClientError, ServiceHeaders};
+use crate::http::{self, Client, ClientError, Credentials, IssuedTokens};
 use crate::rules::Rules;
 use crate::vocab::Reason;
 
@@ -19,8 +20,8 @@ pub type LiveOptions = http::ClientOptions;
 pub struct LiveSource {
     client: Client,
     rules: Arc<Rules>,
-    /// Per service: the headers of its requests, its auth header included.
-    headers: ServiceHeaders,
+    /// Per service: the headers of its requests, its credentials included.
+    credentials: Credentials,
 }
 
 impl LiveSource {
@@ -29,9 +30,22 @@ impl LiveSource {
     pub fn new(rules: Arc<Rules>, opts: LiveOptions) -> Result<LiveSource, ClientError> {
         Ok(LiveSource {
             client: Client::for_services(&opts, &rules)?,
-            headers: ServiceHeaders::new(&rules)?,
+            credentials: Credentials::new(&rules)?,
             rules,
         })
+    }
+
+    /// Gets the first OAuth2 token of every service that uses OAuth2, before the crawl's first
+    /// request; fails when one cannot be had.
+    pub async fn start(&self) -> Result<(), ClientError> {
+        self.credentials.start(&self.client).await
+    }
+
+    /// The OAuth2 tokens handed out so far (for the recorder's redaction).
+    pub fn issued_tokens(&self) -> Option<IssuedTokens> {
+        self.credentials
+            .has_oauth2()
+            .then(|| self.credentials.issued())
     }
 }
 
@@ -44,8 +58,11 @@ impl Source for LiveSource {
                 status: None,
             };
         };
-        let request = http::Request::get(url, self.headers.of(service));
-        match self.client.send_as(service, request).await {
+        let sent = self
+            .credentials
+            .send(&self.client, service, &http::Method::GET, url, None)
+            .await;
+        match sent {
             Ok(resp) => Attempt::Answer(resp),
             Err(failure) => Attempt::Failed {
                 reason: failure.reason(),

@@ -19,8 +19,8 @@ use bacaudit::canon;
 use bacaudit::crawl::{self, CrawlOptions, FetchEvent, Observer, Quiet, RetryPolicy, Stop};
 use bacaudit::graph::{Graph, NodeState, Outcome};
 use bacaudit::rules::{
-    Auth, BrokenAction, Kind, LinkRule, OrphanAction, PathTemplate, Pointer, PointerPattern, Rules,
-    Secret, Selector, Service,
+    Auth, AuthForm, BrokenAction, Kind, LinkRule, OrphanAction, PathTemplate, Pointer,
+    PointerPattern, Rules, Secret, Selector, Service,
 };
 use bacaudit::source::{Attempt, LiveOptions, LiveSource, Response, Source};
 use bacaudit::vocab::FindingKind;
@@ -89,6 +89,7 @@ impl RulesBuilder {
                 .collect(),
             base_url: base,
             auth: None,
+            oauth2: None,
             concurrency: None,
             rate_limit: None,
             restored_from: None,
@@ -110,6 +111,7 @@ impl RulesBuilder {
             header: header.into(),
             env: format!("{}_TOKEN", service.to_uppercase()),
             value: Secret::new(value.into()),
+            form: AuthForm::Header,
         });
         self
     }

@@ -41,7 +41,10 @@ pub(super) fn compile_service(
         }
     }
 
-    let auth = rs.auth.as_ref().and_then(|a| compile_auth(cx, n, a, env));
+    let (auth, oauth2) = rs
+        .auth
+        .as_ref()
+        .map_or((None, None), |a| compile_auth(cx, n, a, env));
     let concurrency = rs
         .concurrency
         .as_ref()
@@ -61,6 +64,7 @@ pub(super) fn compile_service(
         base_url: base_url?,
         seeds,
         auth,
+        oauth2,
         concurrency,
         rate_limit,
         restored_from,

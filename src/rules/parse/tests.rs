@@ -468,7 +468,7 @@ reject!(
     ),
     4,
     "services.customers.auth.value",
-    "unknown key `value`, expected `header` or `env`"
+    "unknown key `value`, expected one of `header`, `env`, `bearer_env`"
 );
 reject!(
     unknown_key_in_kind,
