@@ -28,6 +28,7 @@ fn service(name: &str, base: &str, seeds: &[&str]) -> Service {
         concurrency: None,
         rate_limit: None,
         restored_from: None,
+        aliases: Vec::new(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one integration-test binary (`autotests = false`): one link step on two cores.
 
+mod alias;
 mod apply;
 mod catalogue;
 mod cli;

@@ -126,7 +126,7 @@ fn link_findings(graph: &Graph, rules: &Rules) -> (Vec<Finding>, Vec<(u64, u64, 
     let mut findings = Vec::new();
     // Seeds that did not answer 2xx.
     for &seed in &graph.seeds {
-        if let Some(f) = link_finding(graph, seed, None, None, None, None) {
+        if let Some(f) = link_finding(graph, rules, seed, None, None, None, None) {
             findings.push(f);
         }
     }
@@ -160,6 +160,7 @@ fn link_findings(graph: &Graph, rules: &Rules) -> (Vec<Finding>, Vec<(u64, u64, 
         let relation = (e.relation != NO_RELATION).then_some(e.relation);
         if let Some(f) = link_finding(
             graph,
+            rules,
             e.target,
             Some(e.source),
             Some(graph.pointer(e.pointer)),
@@ -176,6 +177,7 @@ fn link_findings(graph: &Graph, rules: &Rules) -> (Vec<Finding>, Vec<(u64, u64, 
 /// target did not answer 2xx.
 fn link_finding(
     graph: &Graph,
+    rules: &Rules,
     target: NodeId,
     source: Option<NodeId>,
     pointer: Option<&str>,
@@ -198,8 +200,18 @@ fn link_finding(
     } else {
         relation
     };
+    // Ids hash URLs in their alias form, the same in every environment (another base URL,
+    // the same aliases); the report shows the target in that form too.
+    let written = rules.alias_form(&target_url);
+    let id = finding_id(
+        kind,
+        source.as_deref().map(|s| rules.alias_form(s)).as_deref(),
+        pointer,
+        Some(&written),
+    );
+    let written = (written != target_url).then(|| written.into_owned());
     Some(Finding {
-        id: finding_id(kind, source.as_deref(), pointer, Some(&target_url)),
+        id,
         kind,
         body: FindingBody::Link(LinkFinding {
             class: failure.class,
@@ -208,6 +220,7 @@ fn link_finding(
             relation,
             link,
             target: target_url,
+            written,
             status: outcome.status,
             attempts: outcome.attempts,
             reason: failure.reason,

@@ -38,6 +38,7 @@ impl Builder {
             concurrency: None,
             rate_limit: None,
             restored_from: None,
+            aliases: Vec::new(),
         });
         self
     }

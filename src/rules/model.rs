@@ -44,6 +44,9 @@ pub struct Service {
     pub rate_limit: Option<f64>,
     /// When the backup this service was restored from was taken (`restored_from`).
     pub restored_from: Option<Timestamp>,
+    /// Canonical base URLs that links to this service may be written under (its production
+    /// names); fetched under `base_url`. Empty for most services.
+    pub aliases: Vec<Url>,
 }
 
 impl fmt::Debug for Service {
@@ -59,6 +62,10 @@ impl fmt::Debug for Service {
             .field("concurrency", &self.concurrency)
             .field("rate_limit", &self.rate_limit)
             .field("restored_from", &self.restored_from)
+            .field(
+                "aliases",
+                &self.aliases.iter().map(Url::as_str).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

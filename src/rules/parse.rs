@@ -7,6 +7,7 @@
 //! compilation into the indexed model. When there are several mistakes the first one in the
 //! file is reported.
 
+mod alias;
 mod apart;
 mod auth;
 mod cx;

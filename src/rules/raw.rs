@@ -31,6 +31,8 @@ pub(super) struct RawService {
     /// When the service's restored backup was taken: a TOML offset date-time or an RFC 3339
     /// string (checked in parse).
     pub restored_from: Option<Spanned<toml::Value>>,
+    /// Other base URLs the service's links are written under (`https://customers.prod.example.com/`).
+    pub aliases: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -92,6 +92,7 @@ impl RulesBuilder {
             concurrency: None,
             rate_limit: None,
             restored_from: None,
+            aliases: Vec::new(),
         });
         self
     }

@@ -54,6 +54,11 @@ pub(super) fn compile_service(
         .as_ref()
         .and_then(|r| restored_from(cx, r, key("restored_from")));
 
+    let aliases = match (&rs.aliases, &base_url) {
+        (Some(a), Some(base)) => super::alias::compile_aliases(cx, n, base, a),
+        _ => Vec::new(),
+    };
+
     Some(Service {
         name: n.to_string(),
         base_url: base_url?,
@@ -62,6 +67,7 @@ pub(super) fn compile_service(
         concurrency,
         rate_limit,
         restored_from,
+        aliases,
     })
 }
 
@@ -114,7 +120,7 @@ fn restored_from(cx: &mut Cx<'_>, r: &Spanned<toml::Value>, key: String) -> Opti
 
 /// A service's `base_url`: an absolute http(s) URL with a host and nothing that is not a
 /// location (no credentials, query or fragment); its path ends with `/`. Canonical.
-fn base_url(s: &str) -> Result<Url, String> {
+pub(super) fn base_url(s: &str) -> Result<Url, String> {
     let u = Url::parse(s).map_err(|e| match e {
         url::ParseError::RelativeUrlWithoutBase => {
             format!("`{s}` is not an absolute URL (expected `http://host[:port]/[path/]`)")
