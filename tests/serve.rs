@@ -29,6 +29,7 @@ fn service(name: &str, base: &str, seeds: &[&str]) -> Service {
         rate_limit: None,
         restored_from: None,
         aliases: Vec::new(),
+        headers: Vec::new(),
     }
 }
 

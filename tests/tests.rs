@@ -6,6 +6,7 @@ mod catalogue;
 mod cli;
 mod explain;
 mod fuzz_regressions;
+mod headers;
 mod hostile;
 mod layers;
 mod live;

@@ -39,6 +39,7 @@ impl Builder {
             rate_limit: None,
             restored_from: None,
             aliases: Vec::new(),
+            headers: Vec::new(),
         });
         self
     }

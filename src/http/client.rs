@@ -172,6 +172,7 @@ impl ServiceHeaders {
                 value.set_sensitive(true);
                 h.insert(name, value);
             }
+            super::headers::add_service_headers(&mut h, s)?;
             all.push(h);
         }
         Ok(ServiceHeaders(all))

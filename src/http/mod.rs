@@ -10,6 +10,7 @@
 mod client;
 mod failure;
 mod h1;
+mod headers;
 mod retry;
 mod tls;
 

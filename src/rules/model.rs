@@ -47,6 +47,35 @@ pub struct Service {
     /// Canonical base URLs that links to this service may be written under (its production
     /// names); fetched under `base_url`. Empty for most services.
     pub aliases: Vec<Url>,
+    /// Extra headers sent to this service only (`Accept` replaces the default one).
+    pub headers: Vec<Header>,
+}
+
+/// A header of one service's `headers`. A value read from the environment is a secret.
+#[derive(Clone)]
+pub struct Header {
+    pub name: String,
+    /// The environment variable the value came from, if any (safe to print).
+    pub env: Option<String>,
+    pub value: Secret,
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.env {
+            Some(env) => write!(
+                f,
+                "Header {{ name: {:?}, env: {env:?}, value: <redacted> }}",
+                self.name
+            ),
+            None => write!(
+                f,
+                "Header {{ name: {:?}, value: {:?} }}",
+                self.name,
+                self.value.expose()
+            ),
+        }
+    }
 }
 
 impl fmt::Debug for Service {
@@ -66,6 +95,7 @@ impl fmt::Debug for Service {
                 "aliases",
                 &self.aliases.iter().map(Url::as_str).collect::<Vec<_>>(),
             )
+            .field("headers", &self.headers)
             .finish()
     }
 }

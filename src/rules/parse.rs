@@ -11,6 +11,7 @@ mod alias;
 mod apart;
 mod auth;
 mod cx;
+mod headers;
 mod kind;
 mod link;
 mod message;

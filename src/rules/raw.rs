@@ -33,6 +33,8 @@ pub(super) struct RawService {
     pub restored_from: Option<Spanned<toml::Value>>,
     /// Other base URLs the service's links are written under (`https://customers.prod.example.com/`).
     pub aliases: Option<Vec<Spanned<String>>>,
+    /// Extra request headers: a string, or `{ env = "VAR" }` (checked in parse).
+    pub headers: Option<BTreeMap<Name, Spanned<toml::Value>>>,
 }
 
 #[derive(Debug, Deserialize)]

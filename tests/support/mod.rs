@@ -93,6 +93,7 @@ impl RulesBuilder {
             rate_limit: None,
             restored_from: None,
             aliases: Vec::new(),
+            headers: Vec::new(),
         });
         self
     }

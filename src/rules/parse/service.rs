@@ -59,6 +59,10 @@ pub(super) fn compile_service(
         _ => Vec::new(),
     };
 
+    let headers = rs.headers.as_ref().map_or_else(Vec::new, |h| {
+        super::headers::compile_headers(cx, n, h, auth.as_ref(), env)
+    });
+
     Some(Service {
         name: n.to_string(),
         base_url: base_url?,
@@ -68,6 +72,7 @@ pub(super) fn compile_service(
         rate_limit,
         restored_from,
         aliases,
+        headers,
     })
 }
 
