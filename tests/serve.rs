@@ -30,6 +30,7 @@ fn service(name: &str, base: &str, seeds: &[&str]) -> Service {
         restored_from: None,
         aliases: Vec::new(),
         headers: Vec::new(),
+        proxy: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod headers;
 mod hostile;
 mod layers;
 mod live;
+mod proxy;
 mod reports;
 mod resume;
 mod serve;

@@ -322,6 +322,7 @@ impl Client {
             timeout: opts.timeout,
             // Bodies are read whole, as before the shared client: a re-check must see all.
             max_body: usize::MAX,
+            proxies: Some(http::Proxies::from_process(&rules)),
             ..ClientOptions::default()
         };
         Ok(Client {

@@ -40,6 +40,7 @@ impl Builder {
             restored_from: None,
             aliases: Vec::new(),
             headers: Vec::new(),
+            proxy: None,
         });
         self
     }

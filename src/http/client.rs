@@ -35,6 +35,9 @@ pub struct ClientOptions {
     pub max_body: usize,
     /// How `https://` connections are verified.
     pub tls: TlsOptions,
+    /// Proxied services; `None`: decided from the rules and the process environment by the
+    /// crawl's source, none elsewhere.
+    pub proxies: Option<super::Proxies>,
 }
 
 impl Default for ClientOptions {
@@ -43,6 +46,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(10),
             max_body: 8 * 1024 * 1024,
             tls: TlsOptions::default(),
+            proxies: None,
         }
     }
 }
@@ -107,6 +111,9 @@ impl<'a> Request<'a> {
 pub struct Client {
     h1: h1::Pool,
     tls: reqwest::Client,
+    /// Proxied services, and a client through each one's proxy (by route).
+    proxies: super::Proxies,
+    proxied: Vec<reqwest::Client>,
     timeout: Duration,
     max_body: usize,
 }
@@ -116,7 +123,16 @@ impl Client {
     pub fn new(opts: &ClientOptions) -> Result<Client, ClientError> {
         Ok(Client {
             h1: h1::Pool::new(256),
-            tls: tls::client(opts)?,
+            tls: tls::client(opts, None)?,
+            proxies: opts.proxies.clone().unwrap_or_default(),
+            proxied: match &opts.proxies {
+                Some(p) => p
+                    .routes
+                    .iter()
+                    .map(|(_, proxy)| tls::client(opts, Some(proxy)))
+                    .collect::<Result<_, _>>()?,
+                None => Vec::new(),
+            },
             timeout: opts.timeout,
             max_body: opts.max_body,
         })
@@ -125,8 +141,16 @@ impl Client {
     /// Sends one request and reads its answer (a redirect's body is not read), bounded by
     /// the timeout as a whole.
     pub async fn send(&self, req: Request<'_>) -> Result<Response, Failure> {
+        // A proxied service goes through reqwest, whatever its scheme.
+        let proxied = if self.proxies.is_empty() {
+            None
+        } else {
+            self.proxies.route(req.url).map(|i| &self.proxied[i])
+        };
         let exchange = async {
-            if req.url.scheme() == "http" {
+            if let Some(client) = proxied {
+                tls::request(client, req, self.max_body, self.timeout).await
+            } else if req.url.scheme() == "http" {
                 h1::request(&self.h1, req, self.max_body).await
             } else {
                 tls::request(&self.tls, req, self.max_body, self.timeout).await

@@ -11,6 +11,7 @@ mod client;
 mod failure;
 mod h1;
 mod headers;
+mod proxy;
 mod retry;
 mod tls;
 
@@ -20,6 +21,7 @@ pub use client::{
     USER_AGENT_VALUE,
 };
 pub use failure::{ClientError, Failure};
+pub use proxy::Proxies;
 pub use retry::{
     classify_status, next_of, parse_retry_after, retry, Next, RetryPolicy, Retryable, Verdict,
 };

@@ -13,7 +13,12 @@ use super::client::{
 use super::failure::{root_cause, ClientError, Failure};
 
 /// The shared `https://` client.
-pub(super) fn client(opts: &ClientOptions) -> Result<reqwest::Client, ClientError> {
+/// `proxy`: every request through that forward proxy; `None`: direct (the environment's
+/// proxies are decided per service in [`super::proxy`], not by reqwest).
+pub(super) fn client(
+    opts: &ClientOptions,
+    proxy: Option<&url::Url>,
+) -> Result<reqwest::Client, ClientError> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(opts.timeout)
@@ -22,6 +27,12 @@ pub(super) fn client(opts: &ClientOptions) -> Result<reqwest::Client, ClientErro
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .user_agent(USER_AGENT_VALUE);
+    builder = match proxy {
+        None => builder.no_proxy(),
+        Some(p) => builder.proxy(
+            reqwest::Proxy::all(p.as_str()).map_err(|e| ClientError::Build(root_cause(&e)))?,
+        ),
+    };
     for (index, pem) in opts.tls.extra_roots_pem.iter().enumerate() {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             ClientError::RootCertificate {

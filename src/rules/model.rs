@@ -49,6 +49,17 @@ pub struct Service {
     pub aliases: Vec<Url>,
     /// Extra headers sent to this service only (`Accept` replaces the default one).
     pub headers: Vec<Header>,
+    /// The `proxy` key: `None` leaves it to the environment (`HTTPS_PROXY`, `NO_PROXY`, …).
+    pub proxy: Option<ProxyRule>,
+}
+
+/// A service's `proxy` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyRule {
+    /// `"none"`: never through a proxy, whatever the environment says.
+    Direct,
+    /// Through this forward proxy (loopback services included: the rules asked for it).
+    Via(Url),
 }
 
 /// A header of one service's `headers`. A value read from the environment is a secret.
@@ -96,6 +107,7 @@ impl fmt::Debug for Service {
                 &self.aliases.iter().map(Url::as_str).collect::<Vec<_>>(),
             )
             .field("headers", &self.headers)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }

@@ -35,6 +35,8 @@ pub(super) struct RawService {
     pub aliases: Option<Vec<Spanned<String>>>,
     /// Extra request headers: a string, or `{ env = "VAR" }` (checked in parse).
     pub headers: Option<BTreeMap<Name, Spanned<toml::Value>>>,
+    /// `"http://host:port"` or `"none"`; wins over the proxy environment variables.
+    pub proxy: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -94,6 +94,7 @@ impl RulesBuilder {
             restored_from: None,
             aliases: Vec::new(),
             headers: Vec::new(),
+            proxy: None,
         });
         self
     }

@@ -63,6 +63,11 @@ pub(super) fn compile_service(
         super::headers::compile_headers(cx, n, h, auth.as_ref(), env)
     });
 
+    let proxy = rs
+        .proxy
+        .as_ref()
+        .and_then(|p| super::alias::compile_proxy(cx, n, p));
+
     Some(Service {
         name: n.to_string(),
         base_url: base_url?,
@@ -73,6 +78,7 @@ pub(super) fn compile_service(
         restored_from,
         aliases,
         headers,
+        proxy,
     })
 }
 
