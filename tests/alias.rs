@@ -194,3 +194,52 @@ async fn an_alias_world_crawled_in_two_environments_finds_the_shops_findings_wit
         expected
     );
 }
+
+/// A redirect to a service's alias is followed under its base URL (not out of scope), and a
+/// link to it is fetched there.
+#[tokio::test]
+async fn a_redirect_or_link_to_an_alias_is_fetched_under_the_base_url() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let a = MockServer::start().await;
+    Mock::given(path("/r"))
+        .respond_with(crate::support::redirect(
+            302,
+            "https://a.prod.example/landing?x=1",
+        ))
+        .mount(&a)
+        .await;
+    Mock::given(path("/start"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"next": "https://a.prod.example/gone", "elsewhere": "https://b.prod.example/x"}),
+        ))
+        .mount(&a)
+        .await;
+    Mock::given(path("/landing"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+        .mount(&a)
+        .await;
+    let text = format!(
+        "[services.a]\nbase_url = \"{}/\"\nseeds = [\"/r\", \"/start\"]\naliases = [\"https://a.prod.example/\"]\n",
+        a.uri()
+    );
+    let rules = Arc::new(bacaudit::rules::parse(Path::new("a.toml"), &text, &|_| None).unwrap());
+    let c =
+        crate::support::crawl_live(&rules, LiveOptions::default(), crate::support::fast(0)).await;
+    let mut paths: Vec<String> = a
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url[url::Position::BeforePath..].to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["/gone", "/landing?x=1", "/r", "/start"]);
+    assert_eq!(c.analysis.summary.out_of_scope, 1);
+    assert_eq!(c.analysis.findings.len(), 1, "{:#?}", c.analysis.findings);
+    let bacaudit::analyze::FindingBody::Link(l) = &c.analysis.findings[0].body else {
+        panic!("a link finding");
+    };
+    assert_eq!(l.target, format!("{}/gone", a.uri()));
+    assert_eq!(l.written.as_deref(), Some("https://a.prod.example/gone"));
+}
