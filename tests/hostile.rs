@@ -1096,7 +1096,8 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere(scheme: Sche
         &rules,
         format!(
             "[services.secured]\nbase_url = \"{}/\"\nseeds = [\"/start\", \"/hop\", \"/ok\", \"/whoami\"]\n\
-             auth = {{ header = \"Authorization\", env = \"BACAUDIT_TEST_SECRET\" }}\n\n\
+             auth = {{ header = \"Authorization\", env = \"BACAUDIT_TEST_SECRET\" }}\n\
+             headers = {{ \"X-Api-Version\" = {{ env = \"BACAUDIT_TEST_HEADER_SECRET\" }} }}\n\n\
              [services.open]\nbase_url = \"{}/\"\nseeds = [\"/theirs\"]\n",
             secured.uri, open.uri
         ),
@@ -1116,6 +1117,8 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere(scheme: Sche
         .arg(out.join("drill.ndjson"))
         .args(["--retries", "1", "--timeout", "5", "--format", "json"])
         .env("BACAUDIT_TEST_SECRET", SECRET)
+        // A header value from the environment is redacted like a credential.
+        .env("BACAUDIT_TEST_HEADER_SECRET", "hdr-s3cret-VALUE-2026")
         .env("SSL_CERT_FILE", &ca)
         .env("RUST_LOG", "trace");
     let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
@@ -1156,6 +1159,7 @@ async fn the_secret_reaches_its_service_only_and_is_written_nowhere(scheme: Sche
         .arg("--snapshot")
         .arg(out.join("drill.ndjson"))
         .env("BACAUDIT_TEST_SECRET", SECRET)
+        .env("BACAUDIT_TEST_HEADER_SECRET", "hdr-s3cret-VALUE-2026")
         .assert()
         .code(1);
     // The secured service got it on every request, the open one never.

@@ -30,6 +30,9 @@ fn service(name: &str, base: &str, seeds: &[&str]) -> Service {
         rate_limit: None,
         restored_from: None,
         tls: None,
+        aliases: Vec::new(),
+        headers: Vec::new(),
+        proxy: None,
     }
 }
 

@@ -1,14 +1,17 @@
 //! The one integration-test binary (`autotests = false`): one link step on two cores.
 
+mod alias;
 mod apply;
 mod auth;
 mod catalogue;
 mod cli;
 mod explain;
 mod fuzz_regressions;
+mod headers;
 mod hostile;
 mod layers;
 mod live;
+mod proxy;
 mod reports;
 mod resume;
 mod serve;

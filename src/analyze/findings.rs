@@ -153,7 +153,7 @@ fn link_findings(graph: &Graph, rules: &Rules) -> Links {
     let mut findings = Vec::new();
     // Seeds that did not answer 2xx.
     for &seed in &graph.seeds {
-        if let Some(f) = link_finding(graph, seed, None, None, None, None) {
+        if let Some(f) = link_finding(graph, rules, seed, None, None, None, None) {
             findings.push(f);
         }
     }
@@ -187,6 +187,7 @@ fn link_findings(graph: &Graph, rules: &Rules) -> Links {
         let relation = (e.relation != NO_RELATION).then_some(e.relation);
         if let Some(f) = link_finding(
             graph,
+            rules,
             e.target,
             Some(e.source),
             Some(graph.pointer(e.pointer)),
@@ -203,6 +204,7 @@ fn link_findings(graph: &Graph, rules: &Rules) -> Links {
 /// target did not answer 2xx.
 fn link_finding(
     graph: &Graph,
+    rules: &Rules,
     target: NodeId,
     source: Option<NodeId>,
     pointer: Option<&str>,
@@ -225,8 +227,18 @@ fn link_finding(
     } else {
         relation
     };
+    // Ids hash URLs in their alias form, the same in every environment (another base URL,
+    // the same aliases); the report shows the target in that form too.
+    let written = rules.alias_form(&target_url);
+    let id = finding_id(
+        kind,
+        source.as_deref().map(|s| rules.alias_form(s)).as_deref(),
+        pointer,
+        Some(&written),
+    );
+    let written = (written != target_url).then(|| written.into_owned());
     Some(Finding {
-        id: finding_id(kind, source.as_deref(), pointer, Some(&target_url)),
+        id,
         kind,
         body: FindingBody::Link(LinkFinding {
             class: failure.class,
@@ -235,6 +247,7 @@ fn link_finding(
             relation,
             link,
             target: target_url,
+            written,
             status: outcome.status,
             attempts: outcome.attempts,
             reason: failure.reason,

@@ -22,7 +22,11 @@ pub struct LinkFinding {
     pub relation: Option<String>,
     /// The link rule, when one matched.
     pub link: Option<LinkId>,
+    /// The target as fetched (under its service's `base_url`).
     pub target: String,
+    /// The target in its alias form when its service has aliases (the report's `target`;
+    /// `target` is then the report's `fetched`).
+    pub written: Option<String>,
     pub status: Option<u16>,
     pub attempts: u32,
     pub reason: Reason,

@@ -141,7 +141,13 @@ pub(super) fn find(
             }
             let resource = graph.url(i as u32).to_string();
             findings.push(Finding {
-                id: finding_id(FindingKind::Orphan, Some(&resource), None, None),
+                // Hashed in its alias form: the same id in every environment.
+                id: finding_id(
+                    FindingKind::Orphan,
+                    Some(&rules.alias_form(&resource)),
+                    None,
+                    None,
+                ),
                 kind: FindingKind::Orphan,
                 body: FindingBody::Orphan(OrphanFinding {
                     resource,

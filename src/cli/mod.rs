@@ -55,6 +55,8 @@ async fn crawl(c: CrawlCmd, session: &Session) -> Result<Output, Error> {
         timeout: seconds("--timeout", c.timeout)?,
         max_body: c.max_body,
         tls: tls_options(&c.tls)?,
+        // The rules' `proxy` keys and the environment, read when the source is built.
+        proxies: None,
     };
     let stop = (session.stop)();
     let observer = session.observer.clone();

@@ -357,6 +357,7 @@ impl Client {
         let options = ClientOptions {
             timeout: opts.timeout,
             tls: opts.tls.clone(),
+            proxies: Some(http::Proxies::from_process(&rules)),
             ..ClientOptions::default()
         };
         Ok(Client {

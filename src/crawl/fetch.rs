@@ -165,6 +165,15 @@ impl<S: Source> Fetcher<S> {
                 };
                 return Hop::Failed(reason, detail, Some(resp.status), current);
             };
+            // A redirect to a service's alias is followed under its base URL.
+            let next = match self.rules.service_of(&next) {
+                Some(_) => next,
+                None => self
+                    .rules
+                    .unalias(next.as_str())
+                    .and_then(|u| crate::canon::parse_absolute(&u))
+                    .unwrap_or(next),
+            };
             if self.rules.service_of(&next).is_none() {
                 return Hop::Failed(
                     Reason::RedirectOutOfScope,

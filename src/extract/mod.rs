@@ -268,6 +268,8 @@ pub(crate) struct Walker<'a> {
     sink: sink::Sink,
     /// The list whose elements are representations of a kind (on a `collection` page).
     collection: Option<(&'a [Value<'a>], KindId)>,
+    /// Some service has aliases: links are moved from them to base URLs ([`Rules::unalias`]).
+    aliased: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -301,6 +303,7 @@ impl<'a> Walker<'a> {
             scratch,
             sink,
             collection: None,
+            aliased: rules.has_aliases(),
         }
     }
 
@@ -425,6 +428,10 @@ impl<'a> Walker<'a> {
                 } else {
                     canon::parse_absolute(s.href)?
                 };
+                let url = match self.unaliased(url.as_str()) {
+                    Some(moved) => canon::parse_absolute(&moved)?,
+                    None => url,
+                };
                 self.rules.service_of(&url)?;
                 (url, s.at)
             }
@@ -528,8 +535,19 @@ impl<'a> Walker<'a> {
         self.scratch.clear();
         self.scratch.push_str(f.prefix.0);
         self.scratch.push_str(&self.ptr[f.root_len..]);
-        self.sink
-            .add(f.source, &self.scratch, target.as_ref(), relation);
+        let moved = self.unaliased(target.as_ref());
+        let target = moved.as_deref().unwrap_or(target.as_ref());
+        self.sink.add(f.source, &self.scratch, target, relation);
+    }
+
+    /// A link written under an alias, moved under its service's base URL (`None`: not under
+    /// an alias, or no service has aliases).
+    fn unaliased(&self, target: &str) -> Option<String> {
+        if self.aliased {
+            self.rules.unalias(target)
+        } else {
+            None
+        }
     }
 
     /// Records a hypermedia href (absolute or relative) at the current pointer.
@@ -572,7 +590,9 @@ impl<'a> Walker<'a> {
     ) {
         let f = &self.frames[frame];
         let relation = relation.or_else(|| relation_by_rel(self.rules, f.kind, rels));
-        self.sink.add(f.source, pointer, target.as_ref(), relation);
+        let moved = self.unaliased(target.as_ref());
+        let target = moved.as_deref().unwrap_or(target.as_ref());
+        self.sink.add(f.source, pointer, target, relation);
     }
 }
 

@@ -40,6 +40,9 @@ impl Builder {
             rate_limit: None,
             restored_from: None,
             tls: None,
+            aliases: Vec::new(),
+            headers: Vec::new(),
+            proxy: None,
         });
         self
     }

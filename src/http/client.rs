@@ -36,6 +36,9 @@ pub struct ClientOptions {
     pub max_body: usize,
     /// How `https://` connections are verified.
     pub tls: TlsOptions,
+    /// Proxied services; `None`: decided from the rules and the process environment by the
+    /// crawl's source, none elsewhere.
+    pub proxies: Option<super::Proxies>,
 }
 
 impl Default for ClientOptions {
@@ -44,6 +47,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(10),
             max_body: 8 * 1024 * 1024,
             tls: TlsOptions::default(),
+            proxies: None,
         }
     }
 }
@@ -114,6 +118,9 @@ pub struct Client {
     /// Per service, the `https://` client of its TLS setting (clones share one pool); empty
     /// when built without rules.
     service_tls: Vec<reqwest::Client>,
+    /// Proxied services, and a client through each one's proxy (by route).
+    proxies: super::Proxies,
+    proxied: Vec<reqwest::Client>,
     timeout: Duration,
     max_body: usize,
 }
@@ -127,8 +134,10 @@ impl Client {
         }
         Ok(Client {
             h1: h1::Pool::new(256),
-            tls: tls::client(opts, &TlsSetting::global(&opts.tls))?,
+            tls: tls::client(opts, &TlsSetting::global(&opts.tls), None)?,
             service_tls: Vec::new(),
+            proxies: opts.proxies.clone().unwrap_or_default(),
+            proxied: proxied_clients(opts, |_| TlsSetting::global(&opts.tls))?,
             timeout: opts.timeout,
             max_body: opts.max_body,
         })
@@ -140,7 +149,7 @@ impl Client {
         let plan = tls_config::plan(&opts.tls, rules);
         let mut clients = Vec::with_capacity(plan.settings.len());
         for (i, setting) in plan.settings.iter().enumerate() {
-            let built = tls::client(opts, setting);
+            let built = tls::client(opts, setting, None);
             let built = match plan.of_service.iter().position(|&s| s == i) {
                 // A service's own setting: its name in the message.
                 Some(first) if i > 0 => built.map_err(|e| ClientError::ServiceTls {
@@ -158,8 +167,22 @@ impl Client {
                  the network path can answer for it"
             );
         }
+        // A proxied service's client keeps the service's own TLS setting.
+        let setting_of = |base: &str| {
+            rules
+                .services
+                .iter()
+                .position(|s| s.base_url.as_str() == base)
+                .map_or_else(
+                    || TlsSetting::global(&opts.tls),
+                    |i| plan.settings[plan.of_service[i]].clone(),
+                )
+        };
+        let proxied = proxied_clients(opts, setting_of)?;
         Ok(Client {
             h1: h1::Pool::new(256),
+            proxies: opts.proxies.clone().unwrap_or_default(),
+            proxied,
             service_tls: plan
                 .of_service
                 .iter()
@@ -191,8 +214,16 @@ impl Client {
         tls: &reqwest::Client,
         req: Request<'_>,
     ) -> Result<Response, Failure> {
+        // A proxied service goes through reqwest, whatever its scheme.
+        let proxied = if self.proxies.is_empty() {
+            None
+        } else {
+            self.proxies.route(req.url).map(|i| &self.proxied[i])
+        };
         let exchange = async {
-            if req.url.scheme() == "http" {
+            if let Some(client) = proxied {
+                tls::request(client, req, self.max_body, self.timeout).await
+            } else if req.url.scheme() == "http" {
                 h1::request(&self.h1, req, self.max_body).await
             } else {
                 tls::request(tls, req, self.max_body, self.timeout).await
@@ -238,6 +269,7 @@ impl ServiceHeaders {
                 value.set_sensitive(true);
                 h.insert(name, value);
             }
+            super::headers::add_service_headers(&mut h, s)?;
             all.push(h);
         }
         Ok(ServiceHeaders(all))
@@ -285,5 +317,21 @@ pub(crate) fn redirect_answer(status: u16, headers: Vec<(String, String)>) -> Re
         headers: headers.into(),
         body: Bytes::new(),
         truncated: false,
+    }
+}
+
+/// One client per proxy route, each with the TLS setting `setting_of` gives for the route's
+/// base URL.
+fn proxied_clients(
+    opts: &ClientOptions,
+    setting_of: impl Fn(&str) -> TlsSetting,
+) -> Result<Vec<reqwest::Client>, ClientError> {
+    match &opts.proxies {
+        Some(p) => p
+            .routes
+            .iter()
+            .map(|(base, proxy)| tls::client(opts, &setting_of(base), Some(proxy)))
+            .collect(),
+        None => Ok(Vec::new()),
     }
 }

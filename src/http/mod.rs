@@ -13,7 +13,9 @@ mod client;
 mod credentials;
 mod failure;
 mod h1;
+mod headers;
 mod oauth2;
+mod proxy;
 mod retry;
 mod tls;
 mod tls_config;
@@ -26,6 +28,7 @@ pub use client::{
 pub use credentials::Credentials;
 pub use failure::{tls_cause, ClientError, Failure};
 pub use oauth2::{IssuedTokens, Token, TokenSource};
+pub use proxy::Proxies;
 pub use retry::{
     classify_status, next_of, parse_retry_after, retry, Next, RetryPolicy, Retryable, Verdict,
 };

@@ -13,10 +13,13 @@ use super::client::{
 use super::failure::{root_cause, ClientError, Failure};
 use super::tls_config::TlsSetting;
 
-/// An `https://` client with one TLS setting.
+/// An `https://` client with one TLS setting. `proxy`: every request through that forward
+/// proxy; `None`: direct (the environment's proxies are decided per service in
+/// [`super::proxy`], not by reqwest).
 pub(super) fn client(
     opts: &ClientOptions,
     setting: &TlsSetting,
+    proxy: Option<&url::Url>,
 ) -> Result<reqwest::Client, ClientError> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -26,6 +29,12 @@ pub(super) fn client(
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .user_agent(USER_AGENT_VALUE);
+    builder = match proxy {
+        None => builder.no_proxy(),
+        Some(p) => builder.proxy(
+            reqwest::Proxy::all(p.as_str()).map_err(|e| ClientError::Build(root_cause(&e)))?,
+        ),
+    };
     for (index, pem) in setting.roots.iter().enumerate() {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             ClientError::RootCertificate {

@@ -99,7 +99,12 @@ pub struct LinkEntry {
     pub source: Option<String>,
     pub pointer: Option<String>,
     pub relation: Option<String>,
+    /// The target as written in the data (in its alias form when its service has aliases).
     pub target: String,
+    /// The URL actually fetched, when it differs from `target` (a link under a service's
+    /// alias, fetched under its `base_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched: Option<String>,
     pub status: Option<u16>,
     pub attempts: u32,
     pub reason: Reason,
@@ -211,7 +216,8 @@ impl Report {
                         source: l.source.clone(),
                         pointer: l.pointer.clone(),
                         relation: l.relation.clone(),
-                        target: l.target.clone(),
+                        target: l.written.clone().unwrap_or_else(|| l.target.clone()),
+                        fetched: l.written.is_some().then(|| l.target.clone()),
                         status: l.status,
                         attempts: l.attempts,
                         reason: l.reason,

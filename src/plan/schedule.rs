@@ -222,6 +222,7 @@ mod tests {
             pointer: Some("/x".into()),
             relation: Some("a.b".into()),
             target: "http://h/t".into(),
+            fetched: None,
             status: Some(404),
             attempts: 1,
             reason: Reason::NotFound,

@@ -3,6 +3,7 @@
 //! [`load`] reads a file; [`parse`] does the work on text so tests need no files. Every mistake
 //! is a [`RulesError`] naming the file, the line and the key.
 
+mod alias;
 mod credentials;
 mod locate;
 mod model;

@@ -51,6 +51,49 @@ pub struct Service {
     pub restored_from: Option<Timestamp>,
     /// How `https://` requests to it are verified (`tls`; None: the defaults).
     pub tls: Option<ServiceTls>,
+    /// Canonical base URLs that links to this service may be written under (its production
+    /// names); fetched under `base_url`. Empty for most services.
+    pub aliases: Vec<Url>,
+    /// Extra headers sent to this service only (`Accept` replaces the default one).
+    pub headers: Vec<Header>,
+    /// The `proxy` key: `None` leaves it to the environment (`HTTPS_PROXY`, `NO_PROXY`, …).
+    pub proxy: Option<ProxyRule>,
+}
+
+/// A service's `proxy` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyRule {
+    /// `"none"`: never through a proxy, whatever the environment says.
+    Direct,
+    /// Through this forward proxy (loopback services included: the rules asked for it).
+    Via(Url),
+}
+
+/// A header of one service's `headers`. A value read from the environment is a secret.
+#[derive(Clone)]
+pub struct Header {
+    pub name: String,
+    /// The environment variable the value came from, if any (safe to print).
+    pub env: Option<String>,
+    pub value: Secret,
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.env {
+            Some(env) => write!(
+                f,
+                "Header {{ name: {:?}, env: {env:?}, value: <redacted> }}",
+                self.name
+            ),
+            None => write!(
+                f,
+                "Header {{ name: {:?}, value: {:?} }}",
+                self.name,
+                self.value.expose()
+            ),
+        }
+    }
 }
 
 impl fmt::Debug for Service {
@@ -68,6 +111,12 @@ impl fmt::Debug for Service {
             .field("rate_limit", &self.rate_limit)
             .field("restored_from", &self.restored_from)
             .field("tls", &self.tls)
+            .field(
+                "aliases",
+                &self.aliases.iter().map(Url::as_str).collect::<Vec<_>>(),
+            )
+            .field("headers", &self.headers)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }

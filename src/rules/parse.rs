@@ -7,9 +7,11 @@
 //! compilation into the indexed model. When there are several mistakes the first one in the
 //! file is reported.
 
+mod alias;
 mod apart;
 mod auth;
 mod cx;
+mod headers;
 mod kind;
 mod link;
 mod message;

@@ -31,6 +31,12 @@ pub(super) struct RawService {
     /// When the service's restored backup was taken: a TOML offset date-time or an RFC 3339
     /// string (checked in parse).
     pub restored_from: Option<Spanned<toml::Value>>,
+    /// Other base URLs the service's links are written under (`https://customers.prod.example.com/`).
+    pub aliases: Option<Vec<Spanned<String>>>,
+    /// Extra request headers: a string, or `{ env = "VAR" }` (checked in parse).
+    pub headers: Option<BTreeMap<Name, Spanned<toml::Value>>>,
+    /// `"http://host:port"` or `"none"`; wins over the proxy environment variables.
+    pub proxy: Option<Spanned<String>>,
     pub tls: Option<RawTls>,
 }
 

@@ -173,7 +173,12 @@ impl Answers {
     ) -> Answers {
         let mut per_service = vec![0usize; rules.services.len()];
         let mut by_url = HashMap::with_capacity(snapshot.entries.len());
+        let aliased = rules.has_aliases();
         for (url, entry) in &snapshot.entries {
+            // A snapshot recorded under a service's alias (its production name) is answered
+            // under the service's base URL; its bodies keep the alias links, as a drill's data.
+            let moved = if aliased { rules.unalias(url) } else { None };
+            let url = moved.as_ref().unwrap_or(url);
             let service = Url::parse(url).ok().and_then(|u| rules.service_of(&u));
             if let Some(s) = service {
                 per_service[s as usize] += 1;

@@ -27,7 +27,10 @@ pub struct LiveSource {
 impl LiveSource {
     /// Builds the shared client. Fails when an auth header value cannot be sent or a TLS
     /// setting is unusable.
-    pub fn new(rules: Arc<Rules>, opts: LiveOptions) -> Result<LiveSource, ClientError> {
+    pub fn new(rules: Arc<Rules>, mut opts: LiveOptions) -> Result<LiveSource, ClientError> {
+        if opts.proxies.is_none() {
+            opts.proxies = Some(http::Proxies::from_process(&rules));
+        }
         Ok(LiveSource {
             client: Client::for_services(&opts, &rules)?,
             credentials: Credentials::new(&rules)?,

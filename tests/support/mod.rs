@@ -94,6 +94,9 @@ impl RulesBuilder {
             rate_limit: None,
             restored_from: None,
             tls: None,
+            aliases: Vec::new(),
+            headers: Vec::new(),
+            proxy: None,
         });
         self
     }

@@ -90,6 +90,7 @@ fn broken_from(source: Option<&str>, target: &str, reason: Reason, status: u16) 
             relation: Some("order.customer".into()),
             link: Some(1),
             target: target.into(),
+            written: None,
             status: Some(status),
             attempts: 1,
             reason,

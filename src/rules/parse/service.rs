@@ -59,6 +59,20 @@ pub(super) fn compile_service(
         .and_then(|r| restored_from(cx, r, key("restored_from")));
     let tls = rs.tls.as_ref().and_then(|t| compile_tls(cx, n, t));
 
+    let aliases = match (&rs.aliases, &base_url) {
+        (Some(a), Some(base)) => super::alias::compile_aliases(cx, n, base, a),
+        _ => Vec::new(),
+    };
+
+    let headers = rs.headers.as_ref().map_or_else(Vec::new, |h| {
+        super::headers::compile_headers(cx, n, h, auth.as_ref(), env)
+    });
+
+    let proxy = rs
+        .proxy
+        .as_ref()
+        .and_then(|p| super::alias::compile_proxy(cx, n, p));
+
     Some(Service {
         name: n.to_string(),
         base_url: base_url?,
@@ -69,6 +83,9 @@ pub(super) fn compile_service(
         rate_limit,
         restored_from,
         tls,
+        aliases,
+        headers,
+        proxy,
     })
 }
 
@@ -121,7 +138,7 @@ fn restored_from(cx: &mut Cx<'_>, r: &Spanned<toml::Value>, key: String) -> Opti
 
 /// A service's `base_url`: an absolute http(s) URL with a host and nothing that is not a
 /// location (no credentials, query or fragment); its path ends with `/`. Canonical.
-fn base_url(s: &str) -> Result<Url, String> {
+pub(super) fn base_url(s: &str) -> Result<Url, String> {
     let u = Url::parse(s).map_err(|e| match e {
         url::ParseError::RelativeUrlWithoutBase => {
             format!("`{s}` is not an absolute URL (expected `http://host[:port]/[path/]`)")
