@@ -860,3 +860,45 @@ async fn apply_sends_the_oauth2_token_and_stops_at_exit_2_without_one() {
     assert!(!stderr.contains("OAUTH-SECRET") && !stderr.contains(CLIENT_SECRET));
     assert!(!stdout.contains("OAUTH-SECRET"));
 }
+
+/// A token endpoint that is briefly unavailable (503) is tried again with backoff, as any
+/// request: the crawl gets its token and goes on.
+#[tokio::test]
+async fn a_token_endpoint_503_once_is_retried_and_the_crawl_goes_on() {
+    let endpoint = TokenEndpoint::new(3600.0);
+    let calls = endpoint.calls.clone();
+    let idp = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&idp)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(endpoint)
+        .mount(&idp)
+        .await;
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+        .mount(&api)
+        .await;
+    let rules = api_rules(&api.uri(), &["/p/1"], &format!("{}/token", idp.uri()));
+    let c = crawl_live(&rules, Default::default(), fast(0)).await;
+    assert!(c.outcome(&url(&api.uri(), "/p/1")).is_ok());
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one token issued");
+    assert_eq!(
+        idp.received_requests().await.unwrap().len(),
+        2,
+        "503, then the token"
+    );
+    let sent = api.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        authorization(&sent[0]).is_some_and(|a| a.starts_with("Bearer ")),
+        "{:?}",
+        authorization(&sent[0])
+    );
+}

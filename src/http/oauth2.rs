@@ -25,7 +25,9 @@ use base64::Engine as _;
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::client::{Client, Request};
+use super::client::{Client, Request, Response};
+use super::failure::Failure;
+use super::retry::{next_of, retry, Next, RetryPolicy, Retryable};
 use crate::rules::{ClientAuth, OAuth2, Secret};
 
 /// The most of the lifetime a token is renewed ahead of its expiry.
@@ -307,7 +309,14 @@ impl TokenSource {
             headers: &self.endpoint_headers,
             body: Some(("application/x-www-form-urlencoded", &self.form)),
         };
-        let resp = client.send(request).await.map_err(|f| f.to_string())?;
+        // A token endpoint that is briefly down (a refused connection, 503, 429) is tried
+        // again with the crawl's default backoff, as any request; a refusal (4xx) is final.
+        let mut exchange = TokenExchange { client, request };
+        let (sent, attempts) = retry(&RetryPolicy::default(), &mut exchange).await;
+        let resp = sent.map_err(|f| match attempts {
+            1 => f.to_string(),
+            n => format!("{f} after {n} attempts"),
+        })?;
         let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
         if !(200..300).contains(&resp.status) {
             let words = ["error", "error_description"]
@@ -354,5 +363,23 @@ impl TokenSource {
             }
         }
         s.chars().take(MAX_QUOTE).collect()
+    }
+}
+
+/// One token request as the shared retry loop drives it.
+struct TokenExchange<'a> {
+    client: &'a Client,
+    request: Request<'a>,
+}
+
+impl Retryable for TokenExchange<'_> {
+    type Output = Result<Response, Failure>;
+
+    async fn attempt(&mut self, _attempt: u32) -> Self::Output {
+        self.client.send(self.request).await
+    }
+
+    fn next(&self, out: &Self::Output, _attempt: u32) -> Next {
+        next_of(out)
     }
 }
