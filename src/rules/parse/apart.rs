@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 
 use super::cx::Cx;
-use super::service::{owner_elsewhere, seed};
+use super::service::{base_url, owner_elsewhere, seed};
 use crate::rules::locate::dotted;
 use crate::rules::raw::{RawKind, RawService};
 use crate::rules::{Kind, Rules, Service};
@@ -19,6 +19,7 @@ pub(super) fn check_services_apart(
     services: &[Option<Service>],
 ) {
     base_urls_apart(cx, raw, services);
+    aliases_apart(cx, raw, services);
     let Some(all) = services.iter().cloned().collect::<Option<Vec<Service>>>() else {
         return;
     };
@@ -57,6 +58,45 @@ fn base_urls_apart(
                     other.get_ref()
                 ),
             );
+        }
+    }
+}
+
+/// An alias names one service: it is no other service's base URL, and no other service's
+/// alias (a link under it could not say which service it belongs to).
+fn aliases_apart(
+    cx: &mut Cx<'_>,
+    raw: &BTreeMap<Spanned<String>, RawService>,
+    services: &[Option<Service>],
+) {
+    let named: Vec<(&str, &Service)> = raw
+        .keys()
+        .zip(services)
+        .filter_map(|(n, s)| Some((n.get_ref().as_str(), s.as_ref()?)))
+        .collect();
+    for (name, rs) in raw {
+        for alias in rs.aliases.iter().flatten() {
+            let Ok(url) = base_url(alias.get_ref()) else {
+                continue;
+            };
+            let key = dotted(&["services", name.get_ref(), "aliases"]);
+            let others = named.iter().filter(|(n, _)| *n != name.get_ref());
+            if let Some((other, _)) = others.clone().find(|(_, o)| o.base_url == url) {
+                cx.err_at(
+                    alias,
+                    key,
+                    format!("alias `{url}` is the base_url of service `{other}`"),
+                );
+            } else if let Some((other, _)) = others
+                .clone()
+                .find(|(n, o)| *n < name.get_ref().as_str() && o.aliases.contains(&url))
+            {
+                cx.err_at(
+                    alias,
+                    key,
+                    format!("alias `{url}` is also an alias of service `{other}`"),
+                );
+            }
         }
     }
 }

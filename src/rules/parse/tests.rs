@@ -1196,3 +1196,29 @@ fn example_file_shows_the_restore_keys() {
         Some("/updated_at")
     );
 }
+
+// An alias names one service.
+reject!(
+    alias_is_another_services_base_url,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\naliases = [\"http://127.0.0.1:8082/api/\"]\n"
+    ),
+    4,
+    "services.customers.aliases",
+    "alias `http://127.0.0.1:8082/api/` is the base_url of service `orders`"
+);
+reject!(
+    alias_of_two_services,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\naliases = [\"https://prod.example/\"]\n"
+    )
+    .replace(
+        "seeds = [\"/api/orders\"]\n",
+        "seeds = [\"/api/orders\"]\naliases = [\"https://prod.example/\"]\n"
+    ),
+    9,
+    "services.orders.aliases",
+    "alias `https://prod.example/` is also an alias of service `customers`"
+);
