@@ -26,7 +26,7 @@
 //!   diffs, what-ifs and clusters; [`report`] renders the document; [`gate`] decides the exit
 //!   code; [`serve`] plays a snapshot back as live services;
 //! - on top, [`cli`] (the command line) and [`commands`], which string the stages together
-//!   per command. `main.rs` only sets up the process and calls [`commands::run`].
+//!   per command. `main.rs` only sets up the process and calls [`cli::run`].
 
 pub mod analyze;
 pub mod canon;

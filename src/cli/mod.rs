@@ -1,4 +1,4 @@
-//! The command line: [`args`] is what clap parses (the help text), [`options`] checks the
+//! The command line: [`args`] is what clap parses (the help text), `options` checks the
 //! values and builds the library's options from them, and [`run`] calls the command.
 
 pub mod args;

@@ -403,7 +403,7 @@ impl ScannedSnapshot {
         })
     }
 
-    /// Frees the link lists (once a replay has put them in its graph): [`ScannedSnapshot::links_of`]
+    /// Frees the link lists (once a replay has put them in its graph): `ScannedSnapshot::links_of`
     /// gives nothing afterwards.
     pub fn drop_links(&mut self) {
         self.links = Vec::new();
