@@ -4,8 +4,8 @@
 //! vocabulary first, then the pipeline's stages in the order data flows through them, then the
 //! commands that string them together. A module may use its own items and those of any
 //! module in a lower layer, never one in its own layer or above (so there is no cycle). The
-//! check reads every `crate::` path in `src/` (`use` lines, grouped `use crate::{…}` and paths
-//! written inline), comments left out. The binary's own modules (`main.rs` and the files it
+//! check reads every `crate::` path in `src/` (`use` lines, grouped `use crate::{…}`, paths
+//! written inline and intra-doc links), plain `//` comments left out. The binary's own modules (`main.rs` and the files it
 //! declares) sit on top of everything and are not checked.
 
 use std::collections::BTreeSet;
@@ -49,6 +49,8 @@ fn imports(text: &str) -> BTreeSet<String> {
     let code: String = text
         .lines()
         .map(|l| match l.find("//") {
+            // Doc comments stay: an intra-doc link names a module as surely as a `use`.
+            Some(i) if l[i..].starts_with("///") || l[i..].starts_with("//!") => l,
             Some(i) => &l[..i],
             None => l,
         })
@@ -203,6 +205,10 @@ fn the_check_catches_an_upward_import() {
             "commands",
             "use crate::{report::render, vocab::exit};\n// crate::nothing\n",
         ),
+        file(
+            "source",
+            "//! Scanned by [`crawl`](crate::crawl::ScannedSnapshot).\n",
+        ),
         file("shiny", "\n"),
     ]);
     assert_eq!(
@@ -211,6 +217,7 @@ fn the_check_catches_an_upward_import() {
             "graph imports report, which is not below it",
             "plan imports explain, which is not below it",
             "rules imports crawl, which is not below it",
+            "source imports crawl, which is not below it",
             "src/shiny: not in LAYERS (tests/layers.rs): add it",
             "vocab imports canon, which is not below it",
         ]

@@ -1,6 +1,6 @@
 //! Each service's credentials on its requests: the static headers of [`ServiceHeaders`] and, for
 //! a service with OAuth2 client credentials, a [`TokenSource`] whose token goes in. The crawl
-//! (through [`crate::source::LiveSource`]) and `apply` send through [`Credentials::send`], so
+//! (through `source::LiveSource`) and `apply` send through [`Credentials::send`], so
 //! both renew a token the same way and send it to its service only (a redirect's next hop is a
 //! request of its own, with the headers of the service it lands in).
 //!

@@ -1,4 +1,4 @@
-//! The one HTTP client layer, used by the crawl (through [`crate::source::LiveSource`]) and by
+//! The one HTTP client layer, used by the crawl (through `source::LiveSource`) and by
 //! `apply`: one place that sends a request ([`Client::send`]: hyper HTTP/1.1 for `http://`,
 //! reqwest over rustls for `https://`), one retry loop ([`retry`]) with one classification of
 //! statuses ([`classify_status`]), and one mapping from a transport failure to a

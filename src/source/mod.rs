@@ -34,7 +34,7 @@ pub enum Attempt {
 }
 
 /// Something that holds recorded exchanges by canonical URL: a loaded [`Snapshot`] or an
-/// on-disk scanned one ([`ScannedSnapshot`](crate::crawl::ScannedSnapshot)).
+/// on-disk scanned one (`crawl::ScannedSnapshot`).
 pub trait Recorded: Sync + std::fmt::Debug {
     /// The recorded exchange for a canonical URL (its body included).
     fn recorded(&self, url: &str) -> Option<SnapshotEntry>;
