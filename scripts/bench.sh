@@ -266,6 +266,22 @@ world() { # N need_www -> prints the world folder, generating it when needed
 }
 contains() { case " $1 " in *" $2 "*) return 0 ;; *) return 1 ;; esac; }
 
+# wrk_run PREFIX ORIGIN WORLD PHASE N RUN LABEL: one wrk run over the world's URLs, recorded
+wrk_run() {
+    local pre=$1 origin=$2 w=$3 phase=$4 n=$5 r=$6 label=$7 rps total non2xx valid
+    measure "$pre" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --timeout 5s \
+        -s "$BENCH_DIR/wrk_cycle.lua" "$origin" -- "$w/urls.txt"
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$pre.out")
+    total=$(awk '/requests in/ {print $1}' "$pre.out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$pre.out")
+    valid=OK
+    if [ "$RC" != 0 ] || [ -z "$rps" ]; then valid=FAILED; fi
+    # the world has ~0.4 % broken targets; far more non-2xx means the server failed
+    if [ -n "${non2xx:-}" ] && [ -n "$total" ] && [ $(( non2xx * 20 )) -gt "$total" ]; then valid=INVALID; fi
+    record "$phase" "$n" "$r" wrk "${total:-0}" "${rps:-0}" "$valid"
+    line "run $r $label: ${rps:-?} req/s [$valid]"
+}
+
 # ---- one measured command -------------------------------------------------------------------
 # measure PREFIX CMD... : runs CMD under cpuwatch and /usr/bin/time; sets WALL RSS_KB CPU (user +
 # system seconds of CMD and its children) NGINX (CPU seconds nginx used meanwhile) RC NOISE.
@@ -326,18 +342,7 @@ for n in $CRAWL_SIZES; do
     log "## live crawl, $n world ($(wc -l < "$W/urls.txt") URLs served by nginx)"
     for r in $(seq 1 "$RUNS"); do
         if contains "$WRK_SIZES" "$n"; then
-            pre=$OUT/wrk-$n-$r
-            measure "$pre" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --timeout 5s \
-                -s "$BENCH_DIR/wrk_cycle.lua" http://127.0.0.1:18081 -- "$W/urls.txt"
-            rps=$(awk '/^Requests\/sec:/ {print $2}' "$pre.out")
-            total=$(awk '/requests in/ {print $1}' "$pre.out")
-            non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$pre.out")
-            valid=OK
-            if [ "$RC" != 0 ] || [ -z "$rps" ]; then valid=FAILED; fi
-            # the world has ~0.4 % broken targets; far more non-2xx means the server failed
-            if [ -n "${non2xx:-}" ] && [ -n "$total" ] && [ $(( non2xx * 20 )) -gt "$total" ]; then valid=INVALID; fi
-            record crawl "$n" "$r" wrk "${total:-0}" "${rps:-0}" "$valid"
-            line "run $r wrk: ${rps:-?} req/s [$valid]"
+            wrk_run "$OUT/wrk-$n-$r" http://127.0.0.1:18081 "$W" crawl "$n" "$r" "wrk"
         fi
         pre=$OUT/crawl-$n-$r
         rm -f "$pre.json"
@@ -441,17 +446,7 @@ for n in $HTTPS_SIZES; do
     log ""
     log "## live crawl over HTTPS, $n world (nginx with TLS, a CA made for this run)"
     for r in $(seq 1 "$RUNS"); do
-        pre=$OUT/wrk-https-$n-$r
-        measure "$pre" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --timeout 5s \
-            -s "$BENCH_DIR/wrk_cycle.lua" https://127.0.0.1:18081 -- "$W/urls.txt"
-        rps=$(awk '/^Requests\/sec:/ {print $2}' "$pre.out")
-        total=$(awk '/requests in/ {print $1}' "$pre.out")
-        non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$pre.out")
-        valid=OK
-        if [ "$RC" != 0 ] || [ -z "$rps" ]; then valid=FAILED; fi
-        if [ -n "${non2xx:-}" ] && [ -n "$total" ] && [ $(( non2xx * 20 )) -gt "$total" ]; then valid=INVALID; fi
-        record crawl-https "$n" "$r" wrk "${total:-0}" "${rps:-0}" "$valid"
-        line "run $r wrk over HTTPS: ${rps:-?} req/s [$valid]"
+        wrk_run "$OUT/wrk-https-$n-$r" https://127.0.0.1:18081 "$W" crawl-https "$n" "$r" "wrk over HTTPS"
         pre=$OUT/crawl-https-$n-$r
         rm -f "$pre.json"
         measure "$pre" "$BIN" crawl --rules "$PKI/world-https.toml" -q --concurrency "$CONCURRENCY" --report "$pre.json"
