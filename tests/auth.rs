@@ -335,6 +335,17 @@ async fn run(mut cmd: Command) -> std::process::Output {
         .unwrap()
 }
 
+/// `bacaudit crawl --rules RULES` with the drill's client id, `secret`, and `RUST_LOG=trace`.
+async fn crawl_traced(rules: &Path, secret: &str) -> std::process::Output {
+    let mut cmd = bacaudit();
+    cmd.args(["crawl", "--rules"])
+        .arg(rules)
+        .env("DRILL_CLIENT_ID", CLIENT_ID)
+        .env("DRILL_CLIENT_SECRET", secret)
+        .env("RUST_LOG", "trace");
+    run(cmd).await
+}
+
 fn write_rules(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("rules.toml");
     std::fs::write(&p, text).unwrap();
@@ -355,13 +366,7 @@ async fn a_token_endpoint_down_at_start_exits_2_before_crawling() {
     let dir = tempfile::tempdir().unwrap();
     let token_url = format!("http://127.0.0.1:{}/token", crate::support::dead_port());
     let rules = write_rules(dir.path(), &oauth2_rules(&api.uri(), &token_url, ""));
-    let mut cmd = bacaudit();
-    cmd.args(["crawl", "--rules"])
-        .arg(&rules)
-        .env("DRILL_CLIENT_ID", CLIENT_ID)
-        .env("DRILL_CLIENT_SECRET", CLIENT_SECRET)
-        .env("RUST_LOG", "trace");
-    let out = run(cmd).await;
+    let out = crawl_traced(&rules, CLIENT_SECRET).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -385,13 +390,7 @@ async fn a_wrong_client_secret_exits_2_with_the_answer_but_not_the_secret() {
     let token_url = format!("{}/token", idp.uri());
     let rules = write_rules(dir.path(), &oauth2_rules(&api.uri(), &token_url, ""));
     let wrong = "cs-SECRET-wrong-5e0a";
-    let mut cmd = bacaudit();
-    cmd.args(["crawl", "--rules"])
-        .arg(&rules)
-        .env("DRILL_CLIENT_ID", CLIENT_ID)
-        .env("DRILL_CLIENT_SECRET", wrong)
-        .env("RUST_LOG", "trace");
-    let out = run(cmd).await;
+    let out = crawl_traced(&rules, wrong).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
