@@ -17,7 +17,7 @@ fn manifest(path: &str) -> PathBuf {
 
 async fn crawl(rules: &Path, report: &Path) -> RunOutput {
     let mut opts = CommonOptions::new(rules);
-    opts.reports = vec![report.to_path_buf()];
+    opts.reports = vec![bacaudit::report::ReportTarget::file(report).unwrap()];
     let live = LiveOptions {
         timeout: Duration::from_secs(2),
         ..LiveOptions::default()

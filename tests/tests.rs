@@ -4,6 +4,7 @@ mod alias;
 mod apply;
 mod auth;
 mod catalogue;
+mod ci_outputs;
 mod cli;
 mod explain;
 mod fuzz_regressions;

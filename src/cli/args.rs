@@ -172,8 +172,9 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     pub rules: PathBuf,
     /// Write a report; the format follows the extension (.json, .md, .html, .sarif, .xml,
-    /// .dot, .mmd). May repeat.
-    #[arg(long = "report", value_name = "FILE")]
+    /// .dot, .mmd), or is named: `FORMAT:PATH` (`md:$GITHUB_STEP_SUMMARY` appends the job
+    /// summary, within its 1 MiB; `sarif:-` prints on stdout instead of --format). May repeat.
+    #[arg(long = "report", value_name = "[FORMAT:]PATH")]
     pub reports: Vec<PathBuf>,
     /// What to print on stdout.
     #[arg(long, value_name = "F", default_value_t = Format::Table.name().into())]

@@ -1,6 +1,7 @@
 //! Command-line arguments turned into the library's options, checked (exit code 2 on a bad
 //! value) before any work starts.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::args::{CommonArgs, LimitArgs, TlsArgs};
@@ -10,7 +11,7 @@ use crate::error::Error;
 use crate::explain::ExplainOptions;
 use crate::gate::parse_fail_on;
 use crate::http::{RetryPolicy, TlsOptions};
-use crate::report::Format;
+use crate::report::{Destination, Format, ReportTarget};
 
 /// The options of `audit` and `crawl`.
 pub fn common_options(args: &CommonArgs, limits: &LimitArgs) -> Result<CommonOptions, Error> {
@@ -21,9 +22,10 @@ pub fn common_options(args: &CommonArgs, limits: &LimitArgs) -> Result<CommonOpt
             Format::NAMES.join(", ")
         ))
     })?;
+    let (format, reports) = report_targets(&args.reports, format)?;
     Ok(CommonOptions {
         rules: args.rules.clone(),
-        reports: args.reports.clone(),
+        reports,
         format,
         fail_on: parse_fail_on(&args.fail_on).map_err(Error::Usage)?,
         baseline: args.baseline.clone(),
@@ -46,6 +48,32 @@ pub fn common_options(args: &CommonArgs, limits: &LimitArgs) -> Result<CommonOpt
             ..ExplainOptions::default()
         },
     })
+}
+
+/// The `--report` values read (`GITHUB_STEP_SUMMARY` names the job summary to append to); one
+/// to stdout (`FORMAT:-`) takes the place of `--format`.
+fn report_targets(
+    args: &[PathBuf],
+    mut format: Format,
+) -> Result<(Format, Vec<ReportTarget>), Error> {
+    let summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
+    let mut targets = Vec::with_capacity(args.len());
+    let mut to_stdout = None;
+    for arg in args {
+        let target = ReportTarget::parse(arg, summary.as_deref())?;
+        if target.dest != Destination::Stdout {
+            targets.push(target);
+        } else if let Some(first) = to_stdout.replace(arg) {
+            return Err(Error::Usage(format!(
+                "--report {} and --report {}: only one report can go to stdout",
+                first.display(),
+                arg.display()
+            )));
+        } else {
+            format = target.format;
+        }
+    }
+    Ok((format, targets))
 }
 
 /// A `--format` of the explain commands (table or json).

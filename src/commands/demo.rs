@@ -16,7 +16,7 @@ use super::pipeline::{self as run, CommonOptions, RunOutput};
 use super::{Output, Session};
 use crate::crawl::{Observer, Stop};
 use crate::error::Error;
-use crate::report::Format;
+use crate::report::{Format, ReportTarget};
 use crate::rules;
 use crate::serve::{self, Flaky, ServeHandle, ServeOptions};
 use crate::source::{LiveOptions, Snapshot};
@@ -156,7 +156,10 @@ impl Demo {
             .filter(|p| Format::from_path(p).is_some())
             .collect();
         let mut opts = CommonOptions::new(&self.rules_file);
-        opts.reports.clone_from(&reports);
+        opts.reports = reports
+            .iter()
+            .filter_map(|p| ReportTarget::file(p).ok())
+            .collect();
         let live = LiveOptions {
             timeout: self.timeout,
             ..LiveOptions::default()

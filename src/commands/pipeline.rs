@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::explain::{self, ExplainOptions, RestorePoints};
 use crate::gate::{self, Gate};
 use crate::graph::Graph;
-use crate::model::{Origin, Report, ReportError};
+use crate::model::{Origin, Report};
 use crate::record::Recorder;
 use crate::report::{self, Format};
 use crate::rules::{self, Rules};
@@ -23,8 +23,9 @@ use crate::{analyze, plan};
 #[derive(Debug, Clone)]
 pub struct CommonOptions {
     pub rules: PathBuf,
-    /// Report files; the format follows the extension.
-    pub reports: Vec<PathBuf>,
+    /// Report files and job summaries (a target to stdout is turned into `format` by the
+    /// caller).
+    pub reports: Vec<report::ReportTarget>,
     /// What goes to stdout.
     pub format: Format,
     pub fail_on: Vec<FindingKind>,
@@ -89,11 +90,6 @@ pub struct Prepared {
 /// Loads and checks every input of a run (exit code 2 on any problem, before any work).
 pub fn prepare(opts: &CommonOptions) -> Result<Prepared, Error> {
     let rules = Arc::new(rules::load(&opts.rules)?);
-    for path in &opts.reports {
-        if report::Format::from_path(path).is_none() {
-            return Err(ReportError::UnknownFormat { path: path.clone() }.into());
-        }
-    }
     let baseline = match &opts.baseline {
         Some(p) => gate::load_baseline(p)?,
         None => Default::default(),
@@ -350,7 +346,7 @@ pub fn finish_with(
     // report files are rendered and written.
     let stdout = std::thread::scope(|scope| {
         let stdout = scope.spawn(|| report::render(&report, opts.format));
-        let written = write_reports(&opts.reports, &report);
+        let written = report::write_reports(&opts.reports, &report).map_err(Error::from);
         let stdout = stdout
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -363,53 +359,6 @@ pub fn finish_with(
         stdout,
         report,
     })
-}
-
-/// Writes every report file, or none: each is rendered into a temporary file beside it first,
-/// and only when all are written are they renamed into place. A failure (a missing folder, a
-/// full disk) removes the temporary files and leaves the previous reports as they were.
-fn write_reports(paths: &[PathBuf], report: &Report) -> Result<(), Error> {
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let unstage = |staged: &[(PathBuf, PathBuf)]| {
-        for (tmp, _) in staged {
-            let _ = std::fs::remove_file(tmp);
-        }
-    };
-    for (i, path) in paths.iter().enumerate() {
-        let format = Format::from_path(path)
-            .ok_or_else(|| ReportError::UnknownFormat { path: path.clone() })?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".{name}.tmp-{}-{i}", std::process::id()));
-        let written = std::fs::write(&tmp, report::render(report, format));
-        if let Err(source) = written {
-            let _ = std::fs::remove_file(&tmp);
-            unstage(&staged);
-            return Err(ReportError::Write {
-                path: path.clone(),
-                source,
-            }
-            .into());
-        }
-        staged.push((tmp, path.clone()));
-    }
-    for (k, (tmp, path)) in staged.iter().enumerate() {
-        if let Err(source) = std::fs::rename(tmp, path) {
-            unstage(&staged[k..]);
-            return Err(ReportError::Write {
-                path: path.clone(),
-                source,
-            }
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// Peak and current memory, for the debug log (Linux; empty elsewhere).

@@ -22,8 +22,16 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: unknown report format (use .json, .md, .html, .sarif, .xml, .dot or .mmd)", path.display())]
+    #[error("{}: unknown report format (use .json, .md, .html, .sarif, .xml, .dot or .mmd, or FORMAT:PATH)", path.display())]
     UnknownFormat { path: PathBuf },
+    #[error("--report {arg}: unknown format `{name}` (known: {known})")]
+    UnknownFormatName {
+        arg: String,
+        name: String,
+        known: String,
+    },
+    #[error("--report {arg}: no path after the format (use FORMAT:PATH, or FORMAT:- for stdout)")]
+    NoPath { arg: String },
     #[error("{}: cannot read baseline: {message}", path.display())]
     Baseline { path: PathBuf, message: String },
 }

@@ -15,15 +15,75 @@ use crate::vocab::FindingKind;
 
 /// Renders the report as a Markdown document.
 pub fn render_markdown(r: &Report) -> String {
+    render_markdown_within(r, usize::MAX)
+}
+
+/// The Markdown document in at most `limit` bytes (a CI job summary's size limit): when the
+/// whole does not fit, the findings are cut after the last one that does, with a line saying
+/// how many were left out; a line is never cut in half.
+pub fn render_markdown_within(r: &Report, limit: usize) -> String {
     let mut out = String::new();
     heading(&mut out, r);
     summary(&mut out, r);
     let graph = ServiceGraph::new(r);
     services(&mut out, &graph);
     service_links(&mut out, r, &graph);
-    findings(&mut out, r);
-    warnings(&mut out, &r.warnings);
+    let mut tail = String::new();
+    warnings(&mut tail, &r.warnings);
+    let sections = findings(r);
+    let whole: usize = sections.iter().map(|s| s.len()).sum();
+    if out.len() + whole + tail.len() <= limit {
+        sections.iter().for_each(|s| out.push_str(s));
+        out.push_str(&tail);
+        return out;
+    }
+    cut_findings(out, &sections, &tail, limit)
+}
+
+/// What fits of the findings (a heading goes only with the finding after it), then the note
+/// on what was left out, then the warnings if they still fit.
+fn cut_findings(mut out: String, sections: &[String], tail: &str, limit: usize) -> String {
+    let left_out = |n: usize| {
+        format!(
+            "\n_{} left out here to stay within {limit} bytes: the full report (JSON, HTML) \
+             has them._\n",
+            plural(n as u64, "more finding", "more findings"),
+        )
+    };
+    let is_finding = |s: &String| s.starts_with('-');
+    let total = sections.iter().filter(|s| is_finding(s)).count();
+    let mut shown = 0;
+    let mut pending = String::new();
+    for s in sections {
+        if !is_finding(s) {
+            pending.push_str(s);
+            continue;
+        }
+        // Room for the finding (with its headings) and the note naming everything after it.
+        let note = left_out(total - shown - 1);
+        if out.len() + pending.len() + s.len() + note.len() > limit {
+            break;
+        }
+        out.push_str(&pending);
+        out.push_str(s);
+        pending.clear();
+        shown += 1;
+    }
+    let note = left_out(total - shown);
+    cut_lines(&mut out, limit.saturating_sub(note.len()));
+    out.push_str(&note);
+    if out.len() + tail.len() <= limit {
+        out.push_str(tail);
+    }
     out
+}
+
+/// Drops whole lines from the end until `out` is at most `limit` bytes.
+fn cut_lines(out: &mut String, limit: usize) {
+    while out.len() > limit {
+        let end = out.trim_end_matches('\n').rfind('\n').map_or(0, |i| i + 1);
+        out.truncate(end);
+    }
 }
 
 /// The title, what was audited, and the findings in one line.
@@ -116,23 +176,27 @@ fn service_links(out: &mut String, r: &Report, graph: &ServiceGraph<'_>) {
     let _ = write!(out, "\n{fence}mermaid\n{chart}{fence}\n");
 }
 
-/// The findings, grouped by relation.
-fn findings(out: &mut String, r: &Report) {
-    out.push_str("\n## Findings\n");
+/// The findings, grouped by relation: the section heading, then each relation's heading and
+/// each finding as its own piece (a finding's piece starts with `-`), so a size limit can cut
+/// between them.
+fn findings(r: &Report) -> Vec<String> {
+    let mut pieces = vec![String::from("\n## Findings\n")];
     if r.findings.is_empty() {
-        out.push_str("\nNo findings.\n");
+        pieces.push("\nNo findings.\n".into());
     }
     for (key, findings) in by_relation(r) {
-        let _ = writeln!(
-            out,
-            "\n### {} ({})\n",
+        pieces.push(format!(
+            "\n### {} ({})\n\n",
             text(relation_title(&key)),
             findings.len()
-        );
+        ));
         for f in findings {
-            finding(out, f);
+            let mut piece = String::new();
+            finding(&mut piece, f);
+            pieces.push(piece);
         }
     }
+    pieces
 }
 
 fn warnings(out: &mut String, warnings: &[String]) {

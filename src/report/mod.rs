@@ -10,20 +10,24 @@ mod markdown;
 mod mermaid;
 mod sarif;
 mod table;
+mod target;
 mod view;
+mod write;
 
 use std::path::Path;
 
-use crate::model::{Report, ReportError};
+use crate::model::Report;
 
 pub use dot::render_dot;
 pub use html::render_html;
 pub use json::render_json;
 pub use junit::render_junit;
-pub use markdown::render_markdown;
+pub use markdown::{render_markdown, render_markdown_within};
 pub use mermaid::render_mermaid;
 pub use sarif::render_sarif;
 pub use table::{render_clusters, render_table};
+pub use target::{Destination, ReportTarget, JOB_SUMMARY_LIMIT};
+pub use write::{write_atomic, write_file, write_reports};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,39 +129,4 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Dot => render_dot(report),
         Format::Mermaid => render_mermaid(report),
     }
-}
-
-/// Writes a report file atomically (temporary file, then rename): a crash never leaves half a
-/// report.
-pub fn write_file(path: &Path, report: &Report) -> Result<(), ReportError> {
-    let format = Format::from_path(path).ok_or_else(|| ReportError::UnknownFormat {
-        path: path.to_path_buf(),
-    })?;
-    write_atomic(path, render(report, format).as_bytes())
-}
-
-/// Writes bytes to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| {
-        // A write that failed partway (a full disk) leaves no partial file behind.
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
 }
