@@ -45,6 +45,28 @@ pub enum Command {
     Whatif(WhatifCmd),
     /// Suggest which services to back up together (synchronized backups).
     Clusters(ClustersCmd),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsCmd),
+    /// Print the manual page (roff: `bacaudit man | man -l -`), or write every page.
+    Man(ManCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ManCmd {
+    /// The page of this subcommand (bacaudit-audit(1), …) instead of bacaudit(1).
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    pub subcommand: Option<String>,
+    /// Write bacaudit.1 and a bacaudit-SUBCOMMAND.1 for each subcommand into DIR (for
+    /// packaging: `man/man1`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsCmd {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -70,7 +92,7 @@ pub struct DiffCmd {
 #[derive(Debug, Args)]
 pub struct WhatifCmd {
     /// The rules file (TOML); `restored_from` gives the restore points.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "BACAUDIT_RULES")]
     pub rules: PathBuf,
     /// The snapshot after the restore.
     #[arg(long, value_name = "PATH")]
@@ -93,7 +115,7 @@ pub struct WhatifCmd {
 #[derive(Debug, Args)]
 pub struct ClustersCmd {
     /// The rules file (TOML).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "BACAUDIT_RULES")]
     pub rules: PathBuf,
     /// The snapshot whose references (and findings) weigh the pairs of services.
     #[arg(long, value_name = "PATH")]
@@ -118,7 +140,7 @@ pub struct ApplyCmd {
     #[arg(value_name = "REPORT.json")]
     pub report: PathBuf,
     /// The rules file: scope and credentials of the services.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "BACAUDIT_RULES")]
     pub rules: PathBuf,
     /// Perform the plan; without it, the plan is only printed (dry run).
     #[arg(long)]
@@ -127,10 +149,10 @@ pub struct ApplyCmd {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
     /// Seconds before a request times out.
-    #[arg(long, value_name = "SECS", default_value_t = LiveOptions::default().timeout.as_secs_f64())]
+    #[arg(long, value_name = "SECS", env = "BACAUDIT_TIMEOUT", default_value_t = LiveOptions::default().timeout.as_secs_f64())]
     pub timeout: f64,
     /// Retries of a transient failure.
-    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().retries)]
+    #[arg(long, value_name = "N", env = "BACAUDIT_RETRIES", default_value_t = RetryPolicy::default().retries)]
     pub retries: u32,
     #[command(flatten)]
     pub tls: TlsArgs,
@@ -169,7 +191,7 @@ pub struct BaselineCmd {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// The rules file (TOML).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "BACAUDIT_RULES")]
     pub rules: PathBuf,
     /// Write a report; the format follows the extension (.json, .md, .html, .sarif, .xml,
     /// .dot, .mmd), or is named: `FORMAT:PATH` (`md:$GITHUB_STEP_SUMMARY` appends the job
@@ -180,10 +202,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "F", default_value_t = Format::Table.name().into())]
     pub format: String,
     /// Finding kinds that fail the run (comma-separated; `none` for nothing).
-    #[arg(long, value_name = "LIST", default_value_t = Gate::default().fail_on_list())]
+    #[arg(long, value_name = "LIST", env = "BACAUDIT_FAIL_ON", default_value_t = Gate::default().fail_on_list())]
     pub fail_on: String,
     /// A previous report (or baseline file): findings whose id it holds do not fail the run.
-    #[arg(long, value_name = "REPORT.json")]
+    #[arg(long, value_name = "REPORT.json", env = "BACAUDIT_BASELINE")]
     pub baseline: Option<PathBuf>,
     /// Broken links tolerated before the run fails.
     #[arg(long, value_name = "N", default_value_t = Gate::default().max_broken)]
@@ -210,10 +232,10 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 pub struct LimitArgs {
     /// Requests in flight at once, over all services.
-    #[arg(long, value_name = "N", default_value_t = CrawlOptions::default().concurrency)]
+    #[arg(long, value_name = "N", env = "BACAUDIT_CONCURRENCY", default_value_t = CrawlOptions::default().concurrency)]
     pub concurrency: usize,
     /// Retries of a transient failure (timeouts, 429, 5xx).
-    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().retries)]
+    #[arg(long, value_name = "N", env = "BACAUDIT_RETRIES", default_value_t = RetryPolicy::default().retries)]
     pub retries: u32,
     /// Fetch at most this many URLs (and keep at most this many): links to further new URLs
     /// are cut, with a warning [default: 1000000 for crawl, so a world that makes up URLs
@@ -240,7 +262,7 @@ pub struct CrawlCmd {
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// Seconds before a request times out.
-    #[arg(long, value_name = "SECS", default_value_t = LiveOptions::default().timeout.as_secs_f64())]
+    #[arg(long, value_name = "SECS", env = "BACAUDIT_TIMEOUT", default_value_t = LiveOptions::default().timeout.as_secs_f64())]
     pub timeout: f64,
     /// Largest response body read, in bytes; a larger one is cut and reported.
     #[arg(long, value_name = "BYTES", default_value_t = LiveOptions::default().max_body)]
@@ -263,7 +285,7 @@ pub struct AuditCmd {
 #[derive(Debug, Args)]
 pub struct ServeCmd {
     /// The rules file: each service is served on its base URL's host and port.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "BACAUDIT_RULES")]
     pub rules: PathBuf,
     /// The snapshot to serve: an NDJSON file or a folder of them.
     #[arg(long, value_name = "PATH")]

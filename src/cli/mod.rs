@@ -2,6 +2,7 @@
 //! values and builds the library's options from them, and [`run`] calls the command.
 
 pub mod args;
+mod manual;
 mod options;
 
 use crate::commands::apply::{self, ApplyOptions};
@@ -29,6 +30,8 @@ pub async fn run(command: Command, session: &Session) -> Result<Output, Error> {
         Command::Whatif(w) => whatif(w).await,
         Command::Clusters(c) => clusters(c).await,
         Command::Serve(s) => serve_snapshot(s, session).await,
+        Command::Completions(c) => Ok(manual::completions(c.shell)),
+        Command::Man(m) => manual::man(m),
         Command::Demo(d) => {
             let opts = DemoOptions {
                 out: d.out,
