@@ -2,6 +2,7 @@
 //! fanned out to the formats: table, JSON, Markdown, HTML, SARIF, JUnit XML, DOT and Mermaid.
 //! Every renderer reads only the [`Report`]: a saved JSON report renders the same as the run.
 
+mod codequality;
 mod dot;
 mod html;
 mod json;
@@ -18,6 +19,7 @@ use std::path::Path;
 
 use crate::model::Report;
 
+pub use codequality::render_codequality;
 pub use dot::render_dot;
 pub use html::render_html;
 pub use json::render_json;
@@ -48,6 +50,8 @@ pub enum Format {
     Dot,
     /// The service graph as a Mermaid flowchart.
     Mermaid,
+    /// GitLab's code quality report (CodeClimate issues); by name only (`codequality:PATH`).
+    CodeQuality,
 }
 
 impl Format {
@@ -79,6 +83,7 @@ impl Format {
             "junit" => Some(Format::Junit),
             "dot" => Some(Format::Dot),
             "mermaid" | "mmd" => Some(Format::Mermaid),
+            "codequality" => Some(Format::CodeQuality),
             _ => None,
         }
     }
@@ -94,12 +99,21 @@ impl Format {
             Format::Junit => "junit",
             Format::Dot => "dot",
             Format::Mermaid => "mermaid",
+            Format::CodeQuality => "codequality",
         }
     }
 
     /// Names accepted by [`Format::parse`] (aliases `md` and `mmd` left out).
     pub const NAMES: &'static [&'static str] = &[
-        "table", "json", "markdown", "html", "sarif", "junit", "dot", "mermaid",
+        "table",
+        "json",
+        "markdown",
+        "html",
+        "sarif",
+        "junit",
+        "dot",
+        "mermaid",
+        "codequality",
     ];
 
     /// The usual file extension of the format.
@@ -113,6 +127,7 @@ impl Format {
             Format::Junit => "xml",
             Format::Dot => "dot",
             Format::Mermaid => "mmd",
+            Format::CodeQuality => "json",
         }
     }
 }
@@ -128,5 +143,6 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Junit => render_junit(report),
         Format::Dot => render_dot(report),
         Format::Mermaid => render_mermaid(report),
+        Format::CodeQuality => render_codequality(report),
     }
 }
