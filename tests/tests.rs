@@ -6,6 +6,7 @@ mod auth;
 mod catalogue;
 mod ci_outputs;
 mod cli;
+mod examples;
 mod explain;
 mod fuzz_regressions;
 mod headers;
