@@ -82,6 +82,19 @@ pub struct Stats {
     pub retries: u64,
     /// Requests per service (indexed by `ServiceId`).
     pub service_requests: Vec<u64>,
+    /// How each service took the load of a live crawl (indexed by `ServiceId`); empty for
+    /// an audit of a snapshot.
+    pub service_load: Vec<Option<ServiceLoad>>,
+}
+
+/// The concurrency a live crawl reached with one service and the latency it saw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServiceLoad {
+    /// The highest number of requests in flight allowed (adaptive), or the configured one.
+    pub peak_limit: usize,
+    /// Latency of its answers in milliseconds: median and 99th percentile.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
 }
 
 /// The cross-service reference graph a crawl produced.

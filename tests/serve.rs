@@ -21,18 +21,8 @@ const BOUND: Duration = Duration::from_secs(30);
 
 fn service(name: &str, base: &str, seeds: &[&str]) -> Service {
     Service {
-        name: name.into(),
-        base_url: Url::parse(base).unwrap(),
         seeds: seeds.iter().map(|s| Url::parse(s).unwrap()).collect(),
-        auth: None,
-        oauth2: None,
-        concurrency: None,
-        rate_limit: None,
-        restored_from: None,
-        tls: None,
-        aliases: Vec::new(),
-        headers: Vec::new(),
-        proxy: None,
+        ..Service::new(name, Url::parse(base).unwrap())
     }
 }
 

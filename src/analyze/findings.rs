@@ -120,6 +120,7 @@ fn service_summaries(graph: &Graph, rules: &Rules) -> Vec<ServiceSummary> {
             resources: counts[i].0,
             requests: graph.stats.service_requests[i],
             failures: counts[i].1,
+            load: graph.stats.service_load.get(i).copied().flatten(),
         })
         .collect()
 }

@@ -132,7 +132,7 @@ pub struct Summary {
 }
 
 /// One entry of the report's `services`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSummary {
     pub name: String,
     /// The service's canonical `base_url`.
@@ -141,6 +141,8 @@ pub struct ServiceSummary {
     pub resources: u64,
     pub requests: u64,
     pub failures: u64,
+    /// What a live crawl saw of its load (none for an audit).
+    pub load: Option<crate::graph::ServiceLoad>,
 }
 
 /// Everything analysis found in a graph.

@@ -8,11 +8,12 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::Url;
 
+use super::adaptive::AdaptiveLimit;
 use super::fetch::{Fetched, Fetcher};
 use super::limits::Pacer;
 use crate::canon;
 use crate::extract::{self, Extracted};
-use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, NO_RELATION};
+use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, ServiceLoad, NO_RELATION};
 use crate::http::RetryPolicy;
 use crate::intern::hash;
 use crate::rules::{KindId, Rules, ServiceId};
@@ -36,6 +37,9 @@ pub struct CrawlOptions {
     pub breaker_threshold: u32,
     /// Hand parsed bodies to observers (for `--record`).
     pub keep_bodies: bool,
+    /// Adapt each service's concurrency to what it answers (live sources; see
+    /// [`adaptive`](super::adaptive)); `false`: every service gets its configured maximum.
+    pub adaptive: bool,
 }
 
 impl Default for CrawlOptions {
@@ -47,6 +51,7 @@ impl Default for CrawlOptions {
             max_depth: None,
             breaker_threshold: 10,
             keep_bodies: false,
+            adaptive: true,
         }
     }
 }
@@ -72,6 +77,8 @@ pub trait Observer: Send + Sync {
     fn fetched(&self, _event: &FetchEvent<'_>) {}
     /// Retries waiting (+1 when one starts waiting, -1 when it ends).
     fn retrying(&self, _delta: i64) {}
+    /// A service's adaptive concurrency limit changed; `latency` is its smoothed latency.
+    fn limit_changed(&self, _service: &str, _limit: usize, _latency: std::time::Duration) {}
 }
 
 /// An observer that does nothing.
@@ -90,6 +97,11 @@ impl Observer for Fanout {
     }
     fn retrying(&self, delta: i64) {
         self.0.iter().for_each(|o| o.retrying(delta));
+    }
+    fn limit_changed(&self, service: &str, limit: usize, latency: std::time::Duration) {
+        self.0
+            .iter()
+            .for_each(|o| o.limit_changed(service, limit, latency));
     }
 }
 
@@ -167,8 +179,10 @@ async fn crawl_loop<S: Source>(
     observer: Arc<dyn Observer>,
     mut stop: Stop,
 ) -> Graph {
+    let load = Arc::new(service_limits(&rules, &opts, source.sleeps()));
     let fetcher = Arc::new(Fetcher {
         source,
+        load: load.clone(),
         rules: rules.clone(),
         policy: opts.retry,
         pacers: Arc::new(
@@ -191,6 +205,7 @@ async fn crawl_loop<S: Source>(
             break;
         }
         // Dispatch while there is room, round-robin over services.
+        st.set_limits(&load);
         while tasks.len() < opts.concurrency.max(1) {
             let Some(id) = st.next_to_fetch(&mut next_service) else {
                 break;
@@ -261,7 +276,38 @@ async fn crawl_loop<S: Source>(
     }
     let stopped = !tasks.is_empty() || stop.is_set();
     tasks.abort_all();
+    st.g.stats.service_load = load.iter().map(service_load).collect();
     st.finish(stopped)
+}
+
+/// One limit per service: at most its `concurrency` and the crawl's; adaptive unless the
+/// crawl or the service says otherwise, or the source answers without load (a snapshot).
+fn service_limits(rules: &Rules, opts: &CrawlOptions, live: bool) -> Vec<AdaptiveLimit> {
+    rules
+        .services
+        .iter()
+        .map(|s| {
+            let max = s
+                .concurrency
+                .unwrap_or(usize::MAX)
+                .min(opts.concurrency.max(1));
+            if opts.adaptive && s.adaptive && live {
+                AdaptiveLimit::adaptive(max)
+            } else {
+                AdaptiveLimit::fixed(max)
+            }
+        })
+        .collect()
+}
+
+/// What the report shows of a service's load, once it answered something.
+fn service_load(limit: &AdaptiveLimit) -> Option<ServiceLoad> {
+    let stats = limit.stats();
+    Some(ServiceLoad {
+        peak_limit: stats.peak_limit,
+        p50_ms: stats.p50_ms?,
+        p99_ms: stats.p99_ms?,
+    })
 }
 
 /// What became of one fetched URL, as the crawl loop records it.
@@ -381,6 +427,13 @@ impl State {
             return;
         }
         self.queues[s as usize].push_back(id);
+    }
+
+    /// The services' limits as they are now.
+    fn set_limits(&mut self, load: &[AdaptiveLimit]) {
+        for (limit, l) in self.limits.iter_mut().zip(load) {
+            *limit = l.limit();
+        }
     }
 
     pub(super) fn next_to_fetch(&mut self, next_service: &mut usize) -> Option<NodeId> {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::adaptive::{AdaptiveLimit, Signal};
 use super::engine::Observer;
 use super::limits::Pacer;
 use crate::canon;
@@ -38,6 +39,8 @@ pub(crate) struct Fetcher<S> {
     pub rules: Arc<Rules>,
     pub policy: RetryPolicy,
     pub pacers: Arc<Vec<Option<Pacer>>>,
+    /// Each service's concurrency limit, told of every live answer.
+    pub load: Arc<Vec<AdaptiveLimit>>,
     pub observer: Arc<dyn Observer>,
 }
 
@@ -128,7 +131,12 @@ impl<S: Source> Fetcher<S> {
                 Some((_, n)) => *n += 1,
                 None => requests.push((service, 1)),
             }
-            let resp = match self.source.fetch(&current).await {
+            let started = tokio::time::Instant::now();
+            let attempt = self.source.fetch(&current).await;
+            if self.source.sleeps_for(&current) {
+                self.took(service, started.elapsed(), &attempt);
+            }
+            let resp = match attempt {
                 Attempt::Failed {
                     reason,
                     detail,
@@ -196,6 +204,29 @@ impl<S: Source> Fetcher<S> {
             redirects += 1;
             first_redirect.get_or_insert(resp.status);
             current = next;
+        }
+    }
+}
+
+impl<S: Source> Fetcher<S> {
+    /// Tells the service's limit how a live request went: 429, 503 and timeouts are overload,
+    /// other answers give their latency, failures to connect say nothing about load.
+    fn took(&self, service: ServiceId, latency: Duration, attempt: &Attempt) {
+        let signal = match attempt {
+            Attempt::Answer(r) if matches!(r.status, 429 | 503) => Signal::Overloaded,
+            Attempt::Answer(_) => Signal::Answered,
+            Attempt::Failed {
+                reason: Reason::Timeout,
+                ..
+            } => Signal::Overloaded,
+            Attempt::Failed { .. } => return,
+        };
+        let limit = &self.load[service as usize];
+        if let Some(now) = limit.record(latency, signal) {
+            let name = &self.rules.services[service as usize].name;
+            let latency = limit.latency();
+            tracing::debug!(service = %name, limit = now, ?latency, "concurrency limit");
+            self.observer.limit_changed(name, now, latency);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! canonical URL once with retries and redirects, extracting links, and building the
 //! [`Graph`](crate::graph::Graph).
 
+mod adaptive;
 mod engine;
 mod fetch;
 mod limits;

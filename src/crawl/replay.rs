@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use super::adaptive::AdaptiveLimit;
 use super::engine::{CrawlOptions, Done, Observer, State, Stop};
 use super::fetch::Fetcher;
 use super::scan::{Link, ScannedSnapshot, NONE};
@@ -35,6 +36,14 @@ pub fn replay(
         rules: rules.clone(),
         policy: opts.retry,
         pacers: Arc::new(rules.services.iter().map(|_| None).collect()),
+        // A snapshot answers without load: every service's limit stays fixed.
+        load: Arc::new(
+            rules
+                .services
+                .iter()
+                .map(|_| AdaptiveLimit::fixed(usize::MAX))
+                .collect(),
+        ),
         observer,
     };
     let mut r = Replay {

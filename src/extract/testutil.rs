@@ -30,20 +30,9 @@ impl Builder {
     }
 
     pub fn service(mut self, name: &str, base_url: &str) -> Self {
-        self.0.services.push(Service {
-            name: name.into(),
-            base_url: Url::parse(base_url).unwrap(),
-            seeds: Vec::new(),
-            auth: None,
-            oauth2: None,
-            concurrency: None,
-            rate_limit: None,
-            restored_from: None,
-            tls: None,
-            aliases: Vec::new(),
-            headers: Vec::new(),
-            proxy: None,
-        });
+        self.0
+            .services
+            .push(Service::new(name, Url::parse(base_url).unwrap()));
         self
     }
 

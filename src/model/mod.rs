@@ -77,7 +77,7 @@ pub struct SourceInfo {
 /// The report's `summary`: the analysis counts, as they are.
 pub type ReportSummary = crate::analyze::Summary;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportService {
     pub name: String,
     /// The service's `base_url` from the rules (an addition to v1: lets a renderer tell which
@@ -89,6 +89,15 @@ pub struct ReportService {
     pub resources: u64,
     pub requests: u64,
     pub failures: u64,
+    /// Live crawls only (run fields, like timings): the highest number of requests in flight
+    /// the service was allowed (adaptive concurrency) and the median and 99th-percentile
+    /// latency of its answers, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p50_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p99_ms: Option<f64>,
 }
 
 /// A finding as the report shows it: a link finding or an orphan.
@@ -210,6 +219,9 @@ impl Report {
                     resources: s.resources,
                     requests: s.requests,
                     failures: s.failures,
+                    concurrency_limit: s.load.map(|l| l.peak_limit as u64),
+                    latency_p50_ms: s.load.map(|l| round1(l.p50_ms)),
+                    latency_p99_ms: s.load.map(|l| round1(l.p99_ms)),
                 })
                 .collect(),
             warnings: analysis.warnings.clone(),
@@ -269,4 +281,9 @@ impl Report {
             message: format!("not a bacaudit report: {e}"),
         })
     }
+}
+
+/// Milliseconds to a tenth, as the report shows them.
+fn round1(ms: f64) -> f64 {
+    (ms * 10.0).round() / 10.0
 }

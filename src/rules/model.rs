@@ -43,8 +43,12 @@ pub struct Service {
     pub auth: Option<Auth>,
     /// OAuth2 client credentials (`auth = { oauth2 = … }`); never set together with `auth`.
     pub oauth2: Option<OAuth2>,
-    /// In-flight requests to this service (None: only the global limit applies).
+    /// In-flight requests to this service (None: only the global limit applies); with
+    /// `adaptive`, the most the adaptive limit may reach.
     pub concurrency: Option<usize>,
+    /// Whether a live crawl adapts its concurrency to what it answers (`adaptive`, default
+    /// true).
+    pub adaptive: bool,
     /// Requests per second to this service (None: unlimited).
     pub rate_limit: Option<f64>,
     /// When the backup this service was restored from was taken (`restored_from`).
@@ -58,6 +62,28 @@ pub struct Service {
     pub headers: Vec<Header>,
     /// The `proxy` key: `None` leaves it to the environment (`HTTPS_PROXY`, `NO_PROXY`, …).
     pub proxy: Option<ProxyRule>,
+}
+
+impl Service {
+    /// A service with the defaults every key has when the rules leave it out (no seeds, no
+    /// auth, adaptive, no limits). `base_url` must already be canonical.
+    pub fn new(name: impl Into<String>, base_url: Url) -> Service {
+        Service {
+            name: name.into(),
+            base_url,
+            seeds: Vec::new(),
+            auth: None,
+            oauth2: None,
+            concurrency: None,
+            adaptive: true,
+            rate_limit: None,
+            restored_from: None,
+            tls: None,
+            aliases: Vec::new(),
+            headers: Vec::new(),
+            proxy: None,
+        }
+    }
 }
 
 /// A service's `proxy` key.
@@ -108,6 +134,7 @@ impl fmt::Debug for Service {
             .field("auth", &self.auth)
             .field("oauth2", &self.oauth2)
             .field("concurrency", &self.concurrency)
+            .field("adaptive", &self.adaptive)
             .field("rate_limit", &self.rate_limit)
             .field("restored_from", &self.restored_from)
             .field("tls", &self.tls)

@@ -27,6 +27,8 @@ pub(super) struct RawService {
     pub seeds: Option<Vec<Spanned<String>>>,
     pub auth: Option<RawAuth>,
     pub concurrency: Option<Spanned<i64>>,
+    /// `false` pins the service at `concurrency` (no adaptive limit).
+    pub adaptive: Option<bool>,
     pub rate_limit: Option<Spanned<f64>>,
     /// When the service's restored backup was taken: a TOML offset date-time or an RFC 3339
     /// string (checked in parse).

@@ -82,21 +82,11 @@ impl RulesBuilder {
     pub fn service(mut self, name: &str, uri: &str, seeds: &[&str]) -> Self {
         let base = base_url(uri);
         self.services.push(Service {
-            name: name.into(),
             seeds: seeds
                 .iter()
                 .map(|s| canon::resolve(&base, s).expect("seed path"))
                 .collect(),
-            base_url: base,
-            auth: None,
-            oauth2: None,
-            concurrency: None,
-            rate_limit: None,
-            restored_from: None,
-            tls: None,
-            aliases: Vec::new(),
-            headers: Vec::new(),
-            proxy: None,
+            ..Service::new(name, base.clone())
         });
         self
     }

@@ -80,6 +80,7 @@ pub(super) fn compile_service(
         auth,
         oauth2,
         concurrency,
+        adaptive: rs.adaptive.unwrap_or(true),
         rate_limit,
         restored_from,
         tls,
