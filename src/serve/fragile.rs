@@ -70,7 +70,8 @@ impl Fragility {
 /// Fragility as it goes: requests in flight per service, refusals so far.
 #[derive(Debug)]
 pub(crate) struct FragileState {
-    /// The rules as served (rebased), to tell a request's service.
+    /// The rules as recorded (requests are looked up under the recorded origins), to tell a
+    /// request's service.
     rules: Rules,
     services: Vec<ServiceState>,
     next: AtomicU64,

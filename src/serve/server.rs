@@ -185,7 +185,8 @@ pub async fn serve(
     drop(snapshot);
     let served_rules = origins.rules(rules);
     let fragile = match opts.fragility.is_set() {
-        true => Some(Arc::new(FragileState::new(&opts.fragility, &served_rules)?)),
+        // Requests are looked up under the recorded origins: so is their service.
+        true => Some(Arc::new(FragileState::new(&opts.fragility, rules)?)),
         false => None,
     };
     let services = served_services(rules, &served_rules, &addrs, &answers);
