@@ -188,6 +188,8 @@ mod tests {
             response: None,
             redirect: None,
             body: None,
+            earlier: &[],
+            detail: None,
         }
     }
 
