@@ -951,6 +951,12 @@ mod tests {
     }
 
     #[test]
+    fn a_record_stays_small() {
+        // A million records: the history index fits in what was padding.
+        assert_eq!(std::mem::size_of::<Rec>(), 48);
+    }
+
+    #[test]
     fn the_scan_records_what_the_loaded_snapshot_holds() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.ndjson");
