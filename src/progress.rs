@@ -230,6 +230,8 @@ mod tests {
             response: None,
             redirect: None,
             body: None,
+            earlier: &[],
+            detail: None,
         }
     }
 

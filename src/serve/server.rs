@@ -595,6 +595,10 @@ impl Site {
         let served = url
             .as_ref()
             .and_then(|u| self.answers.by_url.get(u.as_str()));
+        // A recorded history first: the earlier attempts in request order, then the answer.
+        if let Some(earlier) = served.and_then(|s| s.earlier_now()) {
+            return self.deliver(earlier, stopped).await;
+        }
         if let (Some(chaos), Some(u)) = (&self.chaos, &url) {
             // A recorded transient failure stays what it was; anything final may fail first.
             let final_answer = match served.map(|s| &s.answer) {
@@ -629,7 +633,16 @@ impl Site {
                 "flaky on purpose: the first request fails, try again",
             )));
         }
-        match &served.answer {
+        self.deliver(&served.answer, stopped).await
+    }
+
+    /// Answers, closes or holds the request as `answer` says.
+    async fn deliver(
+        &self,
+        answer: &Answer,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> Result<Response<Full<Bytes>>, Unanswered> {
+        match answer {
             Answer::Reply(reply) => Ok(response(reply.clone())),
             Answer::Close => Err(Unanswered),
             Answer::Hold => {
