@@ -19,8 +19,8 @@ use bacaudit::canon;
 use bacaudit::crawl::{self, CrawlOptions, FetchEvent, Observer, Quiet, RetryPolicy, Stop};
 use bacaudit::graph::{Graph, NodeState, Outcome};
 use bacaudit::rules::{
-    Auth, AuthForm, BrokenAction, Kind, LinkRule, OrphanAction, PathTemplate, Pointer,
-    PointerPattern, Rules, Secret, Selector, Service,
+    Auth, AuthForm, BrokenAction, Kind, LinkRule, OrphanAction, PathTemplate, PointerPattern,
+    Rules, Secret, Selector, Service,
 };
 use bacaudit::source::{Attempt, LiveOptions, LiveSource, Response, Source};
 use bacaudit::vocab::FindingKind;
@@ -228,21 +228,20 @@ impl RulesBuilder {
             .iter()
             .enumerate()
             .map(|(i, k)| Kind {
-                name: k.name.clone(),
-                service: service_id(&k.service),
-                path: PathTemplate::parse(&k.path).expect("path template"),
                 must_be_referenced_by: k.must_be_referenced_by.iter().map(|l| link_id(l)).collect(),
                 on_orphan: k.on_orphan,
-                jsonapi_type: None,
                 collection: k.collection.clone(),
-                id_pointer: Pointer::parse("/id").expect("pointer"),
                 links: links
                     .iter()
                     .enumerate()
                     .filter(|(_, l)| l.kind as usize == i)
                     .map(|(j, _)| j as u16)
                     .collect(),
-                timestamp: None,
+                ..Kind::new(
+                    k.name.clone(),
+                    service_id(&k.service),
+                    PathTemplate::parse(&k.path).expect("path template"),
+                )
             })
             .collect();
         Rules {
