@@ -10,10 +10,14 @@
 //!   ([`BACKOFF`]), at most once per window of `limit` answers: the answers already in flight
 //!   when the first 503 came describe the same moment, and cutting for each would collapse the
 //!   limit to one.
-//! - **Latency** rising above its floor (the smoothed latency over [`TOLERANCE`] × the lowest
-//!   of the last two windows of answers, plus [`SLACK`] so a loopback service's sub-millisecond
-//!   jitter is not read as load) cuts by a tenth, once per window: a service that slows down
-//!   under load is held where it stays fast.
+//! - **Latency** rising above its floor cuts by a tenth: at the end of each window (as many
+//!   answers as the limit, about one round trip), the window's mean latency is compared with
+//!   [`TOLERANCE`] × the floor (the lowest latency of the last one to two windows of
+//!   [`FLOOR_WINDOW`] answers) plus [`SLACK`], so a loopback service's sub-millisecond jitter
+//!   and a busy client's scheduling noise are not read as load. A mean, not single answers: a
+//!   few slow answers in a window of fast ones are noise, a window that is slow on the whole
+//!   is a service that queues. A service that slows down under load is held where it stays
+//!   fast.
 //! - Otherwise, past slow start, the limit grows by one per window (additive increase), so it
 //!   keeps probing for capacity that appears (a replica that finished starting).
 //!
@@ -32,8 +36,8 @@ pub const INITIAL: usize = 4;
 pub const BACKOFF: f64 = 0.75;
 /// The share kept when latency rises above its floor.
 pub const LATENCY_BACKOFF: f64 = 0.9;
-/// Smoothed latency above this multiple of the floor (plus [`SLACK`]) counts as load.
-pub const TOLERANCE: f64 = 1.5;
+/// A window's mean latency above this multiple of the floor (plus [`SLACK`]) counts as load.
+pub const TOLERANCE: f64 = 2.0;
 /// Absolute latency allowed above the floor before it counts as load.
 pub const SLACK: Duration = Duration::from_millis(5);
 /// Answers per window of the latency floor.
@@ -66,6 +70,9 @@ struct Inner {
     slow_start: bool,
     /// Answers since the last cut (a cut needs a window of `limit` answers since the last).
     since_cut: u32,
+    /// The current window: answers and the sum of their latencies.
+    window_answers: u32,
+    window_sum_us: f64,
     smoothed_us: f64,
     floor: WindowMin,
     latency: Histogram<u64>,
@@ -103,6 +110,8 @@ impl AdaptiveLimit {
                 peak: start,
                 slow_start: true,
                 since_cut: 0,
+                window_answers: 0,
+                window_sum_us: 0.0,
                 smoothed_us: 0.0,
                 floor: WindowMin::default(),
                 // 1 µs to 1 h at 2 significant digits: a few KiB per service.
@@ -134,20 +143,30 @@ impl AdaptiveLimit {
             s.smoothed_us + SMOOTHING * (us as f64 - s.smoothed_us)
         };
         s.since_cut = s.since_cut.saturating_add(1);
+        s.window_answers += 1;
+        s.window_sum_us += us as f64;
         let window_passed = s.since_cut as f64 >= s.limit;
+        let window_ended = s.window_answers as f64 >= s.limit;
         match signal {
             Signal::Overloaded => {
                 if window_passed {
                     s.cut(BACKOFF);
                 }
             }
-            Signal::Answered if s.slow_latency() => {
+            Signal::Answered if window_ended && s.slow_window() => {
                 if window_passed {
                     s.cut(LATENCY_BACKOFF);
                 }
             }
+            // Growth only on answers that are fast themselves: slow start doubles every round
+            // trip and would overshoot while a window of slow answers is still being counted.
+            Signal::Answered if s.over_tolerance(us as f64) => {}
             Signal::Answered if s.slow_start => s.limit += 1.0,
             Signal::Answered => s.limit += 1.0 / s.limit,
+        }
+        if window_ended {
+            s.window_answers = 0;
+            s.window_sum_us = 0.0;
         }
         s.limit = s.limit.clamp(1.0, self.max as f64);
         s.peak = s.peak.max(s.limit as usize);
@@ -185,11 +204,16 @@ impl Inner {
         self.since_cut = 0;
     }
 
-    fn slow_latency(&self) -> bool {
-        let Some(floor) = self.floor.min() else {
-            return false;
-        };
-        self.smoothed_us > TOLERANCE * floor as f64 + SLACK.as_micros() as f64
+    /// Whether the window's mean latency is over the floor's tolerance.
+    fn slow_window(&self) -> bool {
+        self.over_tolerance(self.window_sum_us / f64::from(self.window_answers.max(1)))
+    }
+
+    /// Whether a latency (µs) is over [`TOLERANCE`] × the floor + [`SLACK`].
+    fn over_tolerance(&self, us: f64) -> bool {
+        self.floor
+            .min()
+            .is_some_and(|floor| us > TOLERANCE * floor as f64 + SLACK.as_micros() as f64)
     }
 }
 
@@ -269,7 +293,7 @@ mod tests {
         let l = AdaptiveLimit::adaptive(64);
         feed(&l, 28, MS10, Signal::Answered);
         assert_eq!(l.limit(), 32);
-        // 10 ms → 40 ms: over 1.5 × 10 ms + 5 ms once smoothed.
+        // 10 ms → 40 ms: a window's mean over 2 × 10 ms + 5 ms.
         feed(&l, 64, Duration::from_millis(40), Signal::Answered);
         let shrunk = l.limit();
         assert!(shrunk < 32, "{shrunk}");
@@ -280,6 +304,20 @@ mod tests {
                 Duration::from_micros(10_000 + (i % 7) * 1_000),
                 Signal::Answered,
             );
+        }
+        assert_eq!(l.limit(), 64);
+    }
+
+    #[test]
+    fn a_few_slow_answers_in_a_fast_window_are_noise() {
+        let l = AdaptiveLimit::adaptive(64);
+        feed(&l, 28, MS10, Signal::Answered);
+        assert_eq!(l.limit(), 32);
+        // One answer in eight takes 40 ms (a busy client's scheduling): the mean stays near
+        // 14 ms, under 2 × 10 ms + 5 ms.
+        for i in 0..2000u64 {
+            let ms = if i % 8 == 0 { 40 } else { 10 };
+            l.record(Duration::from_millis(ms), Signal::Answered);
         }
         assert_eq!(l.limit(), 64);
     }
