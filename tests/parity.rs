@@ -151,7 +151,11 @@ async fn a_chaos_crawl_audits_and_serves_back_to_the_live_report() {
     let s = &crawled.report.summary;
     assert!(injected > 100, "chaos failed {injected} requests");
     assert!(s.retries > 100, "{} retries", s.retries);
-    assert!(s.unresolved > 9, "chaos ended some fetches: {}", s.unresolved);
+    assert!(
+        s.unresolved > 9,
+        "chaos ended some fetches: {}",
+        s.unresolved
+    );
     assert!(with_history(&recording) > 100);
 
     let audited = audit(&opts, &recording).await;
