@@ -190,6 +190,7 @@ mod tests {
             body: None,
             earlier: &[],
             detail: None,
+            breaker: None,
         }
     }
 

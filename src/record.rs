@@ -213,6 +213,11 @@ impl Recorder {
     pub fn line(event: &FetchEvent<'_>) -> Value {
         let mut line = Recorder::final_line(event);
         Recorder::add_earlier(&mut line, event);
+        // A fetch that ended transient says whether it opened its service's breaker, so a
+        // replay opens it there rather than by counting in its own order.
+        if let (Some(opened), Value::Object(m)) = (event.breaker, &mut line) {
+            m.insert("breaker".into(), Value::Bool(opened));
+        }
         line
     }
 
@@ -326,6 +331,7 @@ mod tests {
             body: parsed,
             earlier: &[],
             detail: None,
+            breaker: None,
         })
     }
 

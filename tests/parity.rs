@@ -341,3 +341,47 @@ async fn a_killed_and_resumed_chaos_crawl_audits_to_its_report() {
     let audited = audit(&opts, &recording).await;
     assert_same_report(&resumed, &audited, "audit of the resumed recording");
 }
+
+/// A service whose circuit breaker opens while fetches are in flight: the recording marks the
+/// fetch whose end opened it, so the replay marks the service there and replays each URL as
+/// recorded (in flight: answered; queued: skipped) rather than open the breaker by counting
+/// in its own order.
+#[tokio::test]
+async fn a_breaker_that_opened_with_fetches_in_flight_audits_to_the_live_report() {
+    let down = MockServer::start().await;
+    let seeds: Vec<String> = (1..=20).map(|i| format!("/d{i}")).collect();
+    for (i, p) in seeds.iter().enumerate() {
+        // Ends in another order than the seeds': the replay meets them in seed order.
+        let delay = Duration::from_millis(((i * 7) % 5) as u64 * 30);
+        Mock::given(method("GET"))
+            .and(path(p.as_str()))
+            .respond_with(ResponseTemplate::new(503).set_delay(delay))
+            .mount(&down)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rules_file = dir.path().join("down.toml");
+    let listed: Vec<String> = seeds.iter().map(|s| format!("\"{s}\"")).collect();
+    std::fs::write(
+        &rules_file,
+        format!(
+            "[services.down]\nbase_url = \"{}/\"\nseeds = [{}]\nconcurrency = 4\nadaptive = false\n",
+            down.uri(),
+            listed.join(", ")
+        ),
+    )
+    .unwrap();
+    let opts = options(&rules_file, 0);
+    let recording = dir.path().join("down.ndjson");
+    let crawled = crawl(&opts, live(Duration::from_secs(5)), &recording).await;
+    let report = json_report(&crawled);
+    assert_eq!(report["services"][0]["status"], "unavailable");
+    let requests = report["summary"]["requests"].as_u64().unwrap();
+    assert!(requests > 10, "fetches in flight finished: {requests}");
+    assert!(requests < 20, "queued ones were skipped: {requests}");
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert_eq!(text.matches(r#""breaker":true"#).count(), 1, "{text}");
+
+    let audited = audit(&opts, &recording).await;
+    assert_same_report(&crawled, &audited, "audit of the recording");
+}

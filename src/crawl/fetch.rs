@@ -36,6 +36,8 @@ pub(crate) struct Fetched {
     pub earlier: Vec<Earlier>,
     /// The last attempt's failure detail, before `after N attempts` was added to it.
     pub detail: Option<String>,
+    /// A replayed fetch: whether the recording says it opened its service's breaker.
+    pub breaker: Option<bool>,
 }
 
 pub(crate) struct Fetcher<S> {
@@ -69,6 +71,7 @@ impl<S: Source> Fetcher<S> {
         };
         let (tried, attempts) = http::retry(&self.policy, &mut job).await;
         let requests = job.requests;
+        let breaker = job.history.as_ref().and_then(|h| h.breaker);
         let mut earlier = job.tries;
         earlier.truncate(attempts.saturating_sub(1) as usize);
         match tried {
@@ -85,6 +88,7 @@ impl<S: Source> Fetcher<S> {
                 skipped: false,
                 earlier,
                 detail: None,
+                breaker,
             },
             Tried::Skipped(detail) => Fetched {
                 outcome: failed(None, 0, Reason::ServiceUnavailable, detail.clone()),
@@ -95,6 +99,7 @@ impl<S: Source> Fetcher<S> {
                 skipped: true,
                 earlier,
                 detail: Some(detail),
+                breaker,
             },
             Tried::Failed {
                 reason,
@@ -118,6 +123,7 @@ impl<S: Source> Fetcher<S> {
                     skipped: false,
                     earlier,
                     detail: Some(detail),
+                    breaker,
                 }
             }
         }
@@ -141,9 +147,18 @@ impl<S: Source> Fetcher<S> {
             if let Some(p) = &self.pacers[service as usize] {
                 p.acquire().await;
             }
-            count(requests, service);
             let started = tokio::time::Instant::now();
             let attempt = self.source.fetch(&current).await;
+            // A replayed `service_unavailable` was not requested (the breaker was open).
+            if !matches!(
+                attempt,
+                Attempt::Failed {
+                    reason: Reason::ServiceUnavailable,
+                    ..
+                }
+            ) {
+                count(requests, service);
+            }
             if self.source.sleeps_for(&current) {
                 self.took(service, started.elapsed(), &attempt);
             }

@@ -110,6 +110,7 @@ impl Replay<'_> {
                     unreadable: rec.unreadable,
                     earlier: &[],
                     detail: None,
+                    breaker: None,
                 },
             );
             let (links, out) = scan.links_of(rec);

@@ -1,6 +1,7 @@
 //! What a recording keeps of a fetch beyond its final answer: the earlier attempts the crawl
-//! retried (status or error, and the `Retry-After` they gave) and the final failure's own
-//! detail, so that a replay makes the same attempts and requests and says the same thing.
+//! retried (status or error, and the `Retry-After` they gave), the final failure's own detail,
+//! and whether its end opened the service's circuit breaker, so that a replay makes the same
+//! attempts and requests, says the same thing and marks the same services unavailable.
 
 use serde_json::{json, Map, Value};
 
@@ -95,13 +96,18 @@ pub struct History {
     /// The final failure's detail as the live crawl gave it, before `after N attempts`
     /// (`detail` on the line; recorded errors only).
     pub detail: Option<String>,
+    /// For a fetch that ended transient: whether its end opened the service's circuit
+    /// breaker (`breaker` on the line). A replay opens the breaker where this says so and
+    /// does not count such a fetch toward it.
+    pub breaker: Option<bool>,
 }
 
 impl History {
-    /// Reads a line's `earlier` and `detail`; `None` when it has neither.
+    /// Reads a line's `earlier`, `detail` and `breaker`; `None` when it has none of them.
     pub fn from_line(
         earlier: Option<&Value>,
         detail: Option<&str>,
+        breaker: Option<bool>,
     ) -> Result<Option<History>, String> {
         let earlier = match earlier {
             None | Some(Value::Null) => Vec::new(),
@@ -112,12 +118,13 @@ impl History {
                 .collect::<Result<_, _>>()?,
             Some(other) => return Err(format!("`earlier` must be an array, not {other}")),
         };
-        if earlier.is_empty() && detail.is_none() {
+        if earlier.is_empty() && detail.is_none() && breaker.is_none() {
             return Ok(None);
         }
         Ok(Some(History {
             earlier,
             detail: detail.map(str::to_string),
+            breaker,
         }))
     }
 }
@@ -162,8 +169,8 @@ mod tests {
             let e = Earlier::from_json(&v).unwrap_err();
             assert!(e.contains(frag), "{v}: {e}");
         }
-        let e = History::from_line(Some(&json!({"status": 503})), None).unwrap_err();
+        let e = History::from_line(Some(&json!({"status": 503})), None, None).unwrap_err();
         assert!(e.contains("must be an array"), "{e}");
-        assert_eq!(History::from_line(Some(&json!([])), None), Ok(None));
+        assert_eq!(History::from_line(Some(&json!([])), None, None), Ok(None));
     }
 }
