@@ -191,6 +191,7 @@ mod tests {
             earlier: &[],
             detail: None,
             breaker: None,
+            hops: &[],
         }
     }
 

@@ -385,3 +385,66 @@ async fn a_breaker_that_opened_with_fetches_in_flight_audits_to_the_live_report(
     let audited = audit(&opts, &recording).await;
     assert_same_report(&crawled, &audited, "audit of the recording");
 }
+
+/// Redirect chains: a 2xx after three hops, a 404 after one, and an attempt that was redirected
+/// to a 503 before the next was redirected to the answer. The recording keeps each attempt's
+/// hops, so the audit counts the requests the crawl made.
+#[tokio::test]
+async fn redirect_hops_audit_to_the_live_requests() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let items: Vec<String> = ["r1", "f", "h"]
+        .iter()
+        .map(|p| format!("{uri}/{p}"))
+        .collect();
+    let to = |p: &str| crate::support::redirect(302, &format!("{uri}{p}"));
+    let routes: Vec<(&str, Vec<ResponseTemplate>)> = vec![
+        (
+            "/items",
+            vec![ResponseTemplate::new(200).set_body_json(serde_json::json!({"items": items}))],
+        ),
+        ("/r1", vec![to("/r2")]),
+        ("/r2", vec![to("/r3")]),
+        ("/r3", vec![to("/r4")]),
+        (
+            "/r4",
+            vec![ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "r4"}))],
+        ),
+        ("/f", vec![to("/g")]),
+        ("/g", vec![ResponseTemplate::new(404)]),
+        ("/h", vec![to("/i")]),
+        (
+            "/i",
+            vec![
+                ResponseTemplate::new(503),
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "i"})),
+            ],
+        ),
+    ];
+    for (p, script) in routes {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(Script::new(script))
+            .mount(&server)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rules_file = dir.path().join("api.toml");
+    std::fs::write(
+        &rules_file,
+        format!("[services.api]\nbase_url = \"{uri}/\"\nseeds = [\"/items\"]\n"),
+    )
+    .unwrap();
+    let opts = options(&rules_file, 3);
+    let recording = dir.path().join("api.ndjson");
+    let crawled = crawl(&opts, live(Duration::from_secs(5)), &recording).await;
+    let requests = crate::support::paths(&server).await.len() as u64;
+    assert_eq!(crawled.report.summary.requests, requests);
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert!(
+        text.contains(&format!(r#""hops":["{uri}/r2","{uri}/r3","{uri}/r4"]"#)),
+        "{text}"
+    );
+    let audited = audit(&opts, &recording).await;
+    assert_same_report(&crawled, &audited, "audit of the recording");
+}

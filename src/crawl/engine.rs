@@ -75,6 +75,8 @@ pub struct FetchEvent<'a> {
     /// For a fetch that ended transient (not skipped): whether its end opened its service's
     /// circuit breaker.
     pub breaker: Option<bool>,
+    /// The URLs the last attempt was redirected to, in order.
+    pub hops: &'a [String],
 }
 
 /// Watches a crawl as it goes (progress bar, recorder). Called from the crawl loop only.
@@ -335,6 +337,8 @@ pub(super) struct Done<'a> {
     pub detail: Option<&'a str>,
     /// Replayed: whether the recording says this fetch opened its service's breaker.
     pub breaker: Option<bool>,
+    /// The URLs the last attempt was redirected to.
+    pub hops: &'a [String],
 }
 
 impl<'a> Done<'a> {
@@ -358,6 +362,7 @@ impl<'a> Done<'a> {
             earlier: &fetched.earlier,
             detail: fetched.detail.as_deref(),
             breaker: fetched.breaker,
+            hops: &fetched.hops,
         }
     }
 }
@@ -510,6 +515,7 @@ impl State {
             earlier: &[],
             detail: None,
             breaker: None,
+            hops: &[],
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -538,6 +544,7 @@ impl State {
             earlier: &[],
             detail: None,
             breaker: None,
+            hops: &[],
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -670,6 +677,7 @@ impl State {
             earlier: done.earlier,
             detail: done.detail,
             breaker,
+            hops: done.hops,
         });
         if breaker == Some(true) && self.skipping[s] {
             let queued: Vec<NodeId> = self.queues[s].drain(..).collect();

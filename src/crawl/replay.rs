@@ -111,6 +111,7 @@ impl Replay<'_> {
                     earlier: &[],
                     detail: None,
                     breaker: None,
+                    hops: &[],
                 },
             );
             let (links, out) = scan.links_of(rec);

@@ -15,6 +15,8 @@ pub struct Earlier {
     pub outcome: Result<u16, Reason>,
     /// The `Retry-After` it gave, as sent.
     pub retry_after: Option<String>,
+    /// The URLs it was redirected to before it failed, in order (each one more request).
+    pub hops: Vec<String>,
 }
 
 impl Earlier {
@@ -41,6 +43,9 @@ impl Earlier {
         if let Some(ra) = &self.retry_after {
             m.insert("retry_after".into(), json!(ra));
         }
+        if !self.hops.is_empty() {
+            m.insert("hops".into(), json!(self.hops));
+        }
         Value::Object(m)
     }
 
@@ -51,7 +56,7 @@ impl Earlier {
         };
         if let Some(key) = m
             .keys()
-            .find(|k| !matches!(k.as_str(), "status" | "error" | "retry_after"))
+            .find(|k| !matches!(k.as_str(), "status" | "error" | "retry_after" | "hops"))
         {
             return Err(format!("unknown key `{key}` in an attempt"));
         }
@@ -84,7 +89,25 @@ impl Earlier {
         Ok(Earlier {
             outcome,
             retry_after,
+            hops: hops_of(m.get("hops")).map_err(|e| format!("`hops`: {e}"))?,
         })
+    }
+}
+
+/// Reads a list of redirect hops: an array of absolute http(s) URLs.
+fn hops_of(v: Option<&Value>) -> Result<Vec<String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(
+                |u| match u.as_str().and_then(crate::canon::parse_absolute) {
+                    Some(url) => Ok(url.to_string()),
+                    None => Err(format!("{u} is not an absolute http(s) URL")),
+                },
+            )
+            .collect(),
+        Some(other) => Err(format!("must be an array of URLs, not {other}")),
     }
 }
 
@@ -100,14 +123,19 @@ pub struct History {
     /// breaker (`breaker` on the line). A replay opens the breaker where this says so and
     /// does not count such a fetch toward it.
     pub breaker: Option<bool>,
+    /// The URLs the final attempt was redirected to, in order (`hops` on the line): a replay
+    /// counts these requests rather than the ones its recorded lines lead to.
+    pub hops: Option<Vec<String>>,
 }
 
 impl History {
-    /// Reads a line's `earlier`, `detail` and `breaker`; `None` when it has none of them.
+    /// Reads a line's `earlier`, `detail`, `breaker` and `hops`; `None` when it has none of
+    /// them.
     pub fn from_line(
         earlier: Option<&Value>,
         detail: Option<&str>,
         breaker: Option<bool>,
+        hops: Option<&Value>,
     ) -> Result<Option<History>, String> {
         let earlier = match earlier {
             None | Some(Value::Null) => Vec::new(),
@@ -118,13 +146,18 @@ impl History {
                 .collect::<Result<_, _>>()?,
             Some(other) => return Err(format!("`earlier` must be an array, not {other}")),
         };
-        if earlier.is_empty() && detail.is_none() && breaker.is_none() {
+        let hops = match hops {
+            None | Some(Value::Null) => None,
+            v => Some(hops_of(v).map_err(|e| format!("`hops`: {e}"))?),
+        };
+        if earlier.is_empty() && detail.is_none() && breaker.is_none() && hops.is_none() {
             return Ok(None);
         }
         Ok(Some(History {
             earlier,
             detail: detail.map(str::to_string),
             breaker,
+            hops,
         }))
     }
 }
@@ -139,14 +172,17 @@ mod tests {
             Earlier {
                 outcome: Ok(503),
                 retry_after: None,
+                hops: vec!["http://h/b".into()],
             },
             Earlier {
                 outcome: Ok(429),
                 retry_after: Some("2".into()),
+                hops: Vec::new(),
             },
             Earlier {
                 outcome: Err(Reason::Timeout),
                 retry_after: None,
+                hops: Vec::new(),
             },
         ] {
             assert_eq!(Earlier::from_json(&e.to_json()), Ok(e));
@@ -164,13 +200,22 @@ mod tests {
             (json!({"status": 503, "error": "timeout"}), "needs `status`"),
             (json!({"status": 503, "retry_after": 2}), "must be a string"),
             (json!({"status": 503, "when": 2}), "unknown key"),
+            (
+                json!({"status": 503, "hops": ["/b"]}),
+                "`hops`: \"/b\" is not an absolute",
+            ),
             (json!(503), "must be an object"),
         ] {
             let e = Earlier::from_json(&v).unwrap_err();
             assert!(e.contains(frag), "{v}: {e}");
         }
-        let e = History::from_line(Some(&json!({"status": 503})), None, None).unwrap_err();
+        let e = History::from_line(Some(&json!({"status": 503})), None, None, None).unwrap_err();
         assert!(e.contains("must be an array"), "{e}");
-        assert_eq!(History::from_line(Some(&json!([])), None, None), Ok(None));
+        assert_eq!(
+            History::from_line(Some(&json!([])), None, None, None),
+            Ok(None)
+        );
+        let h = History::from_line(None, None, None, Some(&json!(["HTTP://H:80/c"]))).unwrap();
+        assert_eq!(h.unwrap().hops, Some(vec!["http://h/c".to_string()]));
     }
 }
