@@ -38,7 +38,7 @@ pub struct CrawlOptions {
     /// Hand parsed bodies to observers (for `--record`).
     pub keep_bodies: bool,
     /// Adapt each service's concurrency to what it answers (live sources; see
-    /// [`adaptive`](super::adaptive)); `false`: every service gets its configured maximum.
+    /// `crawl/adaptive.rs`); `false`: every service gets its configured maximum.
     pub adaptive: bool,
 }
 
