@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::http::{classify_status, Verdict};
-use crate::vocab::Reason;
+use crate::vocab::{Class, Reason};
 
 /// One attempt before the final one: what made the crawl try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +63,12 @@ impl Earlier {
         let outcome = match (m.get("status"), m.get("error")) {
             (Some(s), None) => match s.as_u64() {
                 Some(n @ 100..=599) => match classify_status(n as u16) {
-                    Verdict::Failed(_) => Ok(n as u16),
-                    _ => return Err(format!("status {n} did not fail (an earlier attempt did)")),
+                    Verdict::Failed(r) if r.class() == Class::Transient => Ok(n as u16),
+                    _ => {
+                        return Err(format!(
+                            "status {n} is not retried (an earlier attempt was)"
+                        ))
+                    }
                 },
                 _ => return Err(format!("status {s} is not an HTTP status (100-599)")),
             },
@@ -72,7 +76,13 @@ impl Earlier {
                 Some(Reason::ServiceUnavailable) => {
                     return Err("`service_unavailable` is never retried".into())
                 }
-                Some(r) => Err(r),
+                Some(r) if r.class() == Class::Transient => Err(r),
+                Some(r) => {
+                    return Err(format!(
+                        "`{}` is not retried (an earlier attempt was)",
+                        r.as_str()
+                    ))
+                }
                 None => return Err(format!("unknown error {e:?}")),
             },
             _ => {
@@ -192,8 +202,10 @@ mod tests {
     #[test]
     fn attempts_that_cannot_have_been_retried_are_refused() {
         for (v, frag) in [
-            (json!({"status": 200}), "did not fail"),
-            (json!({"status": 302}), "did not fail"),
+            (json!({"status": 200}), "is not retried"),
+            (json!({"status": 302}), "is not retried"),
+            (json!({"status": 404}), "is not retried"),
+            (json!({"error": "tls_error"}), "is not retried"),
             (json!({"status": 700}), "not an HTTP status"),
             (json!({"error": "boom"}), "unknown error"),
             (json!({"error": "service_unavailable"}), "never retried"),

@@ -635,7 +635,7 @@ mod tests {
             (
                 r#"{"url":"http://h/a","status":404,"earlier":[{"status":503},{"status":200}]}"#,
                 1,
-                "`earlier[1]`: status 200 did not fail",
+                "`earlier[1]`: status 200 is not retried",
             ),
         ];
         for (text, line, frag) in cases {
