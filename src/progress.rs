@@ -232,6 +232,8 @@ mod tests {
             body: None,
             earlier: &[],
             detail: None,
+            breaker: None,
+            hops: &[],
         }
     }
 

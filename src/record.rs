@@ -185,15 +185,25 @@ impl Recorder {
                 let mut redirect =
                     json!({"url": event.url, "status": status, "headers": {"location": to}});
                 Recorder::add_earlier(&mut redirect, event);
+                Recorder::add_hops(&mut redirect, event);
                 let answer = Recorder::line(&FetchEvent {
                     url: to,
                     redirect: None,
                     earlier: &[],
+                    hops: &[],
                     ..*event
                 });
                 vec![redirect, answer]
             }
             _ => vec![Recorder::line(event)],
+        }
+    }
+
+    /// The URLs the final attempt was redirected to, when there were any (an extension of the
+    /// format: a replay counts these requests, whatever the recorded lines lead through).
+    fn add_hops(line: &mut Value, event: &FetchEvent<'_>) {
+        if let (false, Value::Object(m)) = (event.hops.is_empty(), line) {
+            m.insert("hops".into(), json!(event.hops));
         }
     }
 
@@ -213,6 +223,12 @@ impl Recorder {
     pub fn line(event: &FetchEvent<'_>) -> Value {
         let mut line = Recorder::final_line(event);
         Recorder::add_earlier(&mut line, event);
+        Recorder::add_hops(&mut line, event);
+        // A fetch that ended transient says whether it opened its service's breaker, so a
+        // replay opens it there rather than by counting in its own order.
+        if let (Some(opened), Value::Object(m)) = (event.breaker, &mut line) {
+            m.insert("breaker".into(), Value::Bool(opened));
+        }
         line
     }
 
@@ -326,6 +342,8 @@ mod tests {
             body: parsed,
             earlier: &[],
             detail: None,
+            breaker: None,
+            hops: &[],
         })
     }
 

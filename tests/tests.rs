@@ -14,6 +14,7 @@ mod headers;
 mod hostile;
 mod layers;
 mod live;
+mod parity;
 mod proxy;
 mod reports;
 mod resume;

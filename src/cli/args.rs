@@ -254,7 +254,10 @@ pub struct CrawlCmd {
     pub common: CommonArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// Record every fetch's final outcome as a snapshot (NDJSON), streaming.
+    /// Record every fetch's final outcome as a snapshot (NDJSON), streaming, with the attempts
+    /// before it (`earlier`: status or error, and Retry-After) and a failure's `detail`, so
+    /// `audit` of FILE gives this crawl's report again (the run fields aside: README).
+    /// `--resume FILE` appends to it.
     #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     pub record: Option<PathBuf>,
     /// Continue a crawl whose `--record FILE` was interrupted: what FILE holds is replayed (no

@@ -38,7 +38,7 @@ pub struct CrawlOptions {
     /// Hand parsed bodies to observers (for `--record`).
     pub keep_bodies: bool,
     /// Adapt each service's concurrency to what it answers (live sources; see
-    /// [`adaptive`](super::adaptive)); `false`: every service gets its configured maximum.
+    /// `crawl/adaptive.rs`); `false`: every service gets its configured maximum.
     pub adaptive: bool,
 }
 
@@ -72,6 +72,11 @@ pub struct FetchEvent<'a> {
     /// The last attempt's failure detail, before `after N attempts` was added to it (`None`:
     /// the outcome's detail).
     pub detail: Option<&'a str>,
+    /// For a fetch that ended transient (not skipped): whether its end opened its service's
+    /// circuit breaker.
+    pub breaker: Option<bool>,
+    /// The URLs the last attempt was redirected to, in order.
+    pub hops: &'a [String],
 }
 
 /// Watches a crawl as it goes (progress bar, recorder). Called from the crawl loop only.
@@ -330,6 +335,10 @@ pub(super) struct Done<'a> {
     pub earlier: &'a [Earlier],
     /// The last attempt's failure detail, before `after N attempts`.
     pub detail: Option<&'a str>,
+    /// Replayed: whether the recording says this fetch opened its service's breaker.
+    pub breaker: Option<bool>,
+    /// The URLs the last attempt was redirected to.
+    pub hops: &'a [String],
 }
 
 impl<'a> Done<'a> {
@@ -352,6 +361,8 @@ impl<'a> Done<'a> {
             unreadable,
             earlier: &fetched.earlier,
             detail: fetched.detail.as_deref(),
+            breaker: fetched.breaker,
+            hops: &fetched.hops,
         }
     }
 }
@@ -364,6 +375,8 @@ pub(super) struct State {
     inflight: Vec<usize>,
     limits: Vec<usize>,
     consecutive: Vec<u32>,
+    /// Per service: its breaker opened here (by counting), so its URLs are not requested.
+    skipping: Vec<bool>,
     dispatched: usize,
     /// URLs held, for the `max_resources` bound on memory (seeds included).
     in_scope_nodes: usize,
@@ -390,6 +403,7 @@ impl State {
                 .map(|s| s.concurrency.unwrap_or(usize::MAX))
                 .collect(),
             consecutive: vec![0; n],
+            skipping: vec![false; n],
             dispatched: 0,
             in_scope_nodes: 0,
             out_of_scope_nodes: 0,
@@ -428,7 +442,7 @@ impl State {
     fn enqueue(&mut self, id: NodeId) {
         let node = &self.g.nodes[id as usize];
         let Some(s) = node.service else { return };
-        if self.g.unavailable[s as usize] {
+        if self.skipping[s as usize] {
             self.skip(id);
             return;
         }
@@ -462,7 +476,7 @@ impl State {
                 continue;
             }
             while let Some(id) = self.queues[s].pop_front() {
-                if self.g.unavailable[s] {
+                if self.skipping[s] {
                     self.skip(id);
                     continue;
                 }
@@ -507,6 +521,8 @@ impl State {
             body: None,
             earlier: &[],
             detail: None,
+            breaker: None,
+            hops: &[],
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -534,6 +550,8 @@ impl State {
             body: None,
             earlier: &[],
             detail: None,
+            breaker: None,
+            hops: &[],
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -616,6 +634,47 @@ impl State {
             self.g.stats.requests += u64::from(count);
         }
         self.g.stats.retries += u64::from(done.outcome.attempts.saturating_sub(1));
+        let transient = done
+            .outcome
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.class == Class::Transient);
+        // The circuit breaker counts whole fetches that ended transient, unless a recording
+        // says what their end did: then the service is marked where the live crawl marked it,
+        // and each of its URLs replays what the recording holds (skipped or answered), whatever
+        // order the replay meets them in.
+        let breaker = match done.breaker {
+            _ if done.skipped => None,
+            Some(opened) => {
+                if opened && !self.g.unavailable[s] {
+                    tracing::warn!(
+                        service = self.rules.services[s].name,
+                        "circuit breaker open (as recorded)"
+                    );
+                    self.g.unavailable[s] = true;
+                }
+                Some(opened)
+            }
+            None if transient => {
+                self.consecutive[s] += 1;
+                let opens =
+                    self.consecutive[s] >= self.opts.breaker_threshold && !self.g.unavailable[s];
+                if opens {
+                    tracing::warn!(
+                        service = self.rules.services[s].name,
+                        "circuit breaker open after {} consecutive transient failures",
+                        self.consecutive[s]
+                    );
+                    self.g.unavailable[s] = true;
+                    self.skipping[s] = true;
+                }
+                Some(opens)
+            }
+            None => {
+                self.consecutive[s] = 0;
+                None
+            }
+        };
         self.observer.fetched(&super::FetchEvent {
             url: self.g.url(id),
             outcome: &done.outcome,
@@ -624,28 +683,13 @@ impl State {
             body: done.body,
             earlier: done.earlier,
             detail: done.detail,
+            breaker,
+            hops: done.hops,
         });
-
-        // The circuit breaker counts whole fetches that ended transient.
-        if !done.skipped {
-            match done.outcome.failure.as_deref() {
-                Some(f) if f.class == Class::Transient => {
-                    self.consecutive[s] += 1;
-                    if self.consecutive[s] >= self.opts.breaker_threshold && !self.g.unavailable[s]
-                    {
-                        tracing::warn!(
-                            service = self.rules.services[s].name,
-                            "circuit breaker open after {} consecutive transient failures",
-                            self.consecutive[s]
-                        );
-                        self.g.unavailable[s] = true;
-                        let queued: Vec<NodeId> = self.queues[s].drain(..).collect();
-                        for q in queued {
-                            self.skip(q);
-                        }
-                    }
-                }
-                _ => self.consecutive[s] = 0,
+        if breaker == Some(true) && self.skipping[s] {
+            let queued: Vec<NodeId> = self.queues[s].drain(..).collect();
+            for q in queued {
+                self.skip(q);
             }
         }
         let node = &mut self.g.nodes[id as usize];

@@ -36,6 +36,10 @@ pub(crate) struct Fetched {
     pub earlier: Vec<Earlier>,
     /// The last attempt's failure detail, before `after N attempts` was added to it.
     pub detail: Option<String>,
+    /// The URLs the last attempt was redirected to.
+    pub hops: Vec<String>,
+    /// A replayed fetch: whether the recording says it opened its service's breaker.
+    pub breaker: Option<bool>,
 }
 
 pub(crate) struct Fetcher<S> {
@@ -69,7 +73,12 @@ impl<S: Source> Fetcher<S> {
         };
         let (tried, attempts) = http::retry(&self.policy, &mut job).await;
         let requests = job.requests;
+        let breaker = job.history.as_ref().and_then(|h| h.breaker);
         let mut earlier = job.tries;
+        let hops = earlier
+            .get_mut(attempts.saturating_sub(1) as usize)
+            .map(|last| std::mem::take(&mut last.hops))
+            .unwrap_or_default();
         earlier.truncate(attempts.saturating_sub(1) as usize);
         match tried {
             Tried::Ok(resp, final_url, redirect) => Fetched {
@@ -84,7 +93,9 @@ impl<S: Source> Fetcher<S> {
                 requests,
                 skipped: false,
                 earlier,
+                hops,
                 detail: None,
+                breaker,
             },
             Tried::Skipped(detail) => Fetched {
                 outcome: failed(None, 0, Reason::ServiceUnavailable, detail.clone()),
@@ -94,7 +105,9 @@ impl<S: Source> Fetcher<S> {
                 requests,
                 skipped: true,
                 earlier,
+                hops,
                 detail: Some(detail),
+                breaker,
             },
             Tried::Failed {
                 reason,
@@ -117,14 +130,22 @@ impl<S: Source> Fetcher<S> {
                     requests,
                     skipped: false,
                     earlier,
+                    hops,
                     detail: Some(detail),
+                    breaker,
                 }
             }
         }
     }
 
     /// One attempt: requests `url` and follows in-scope redirects.
-    async fn follow(&self, url: &Url, requests: &mut Vec<(ServiceId, u32)>) -> Hop {
+    /// `hops` gets each URL a redirect led to, in order.
+    async fn follow(
+        &self,
+        url: &Url,
+        requests: &mut Vec<(ServiceId, u32)>,
+        hops: &mut Vec<String>,
+    ) -> Hop {
         let mut current = url.clone();
         let mut redirects = 0usize;
         let mut first_redirect = None;
@@ -141,9 +162,18 @@ impl<S: Source> Fetcher<S> {
             if let Some(p) = &self.pacers[service as usize] {
                 p.acquire().await;
             }
-            count(requests, service);
             let started = tokio::time::Instant::now();
             let attempt = self.source.fetch(&current).await;
+            // A replayed `service_unavailable` was not requested (the breaker was open).
+            if !matches!(
+                attempt,
+                Attempt::Failed {
+                    reason: Reason::ServiceUnavailable,
+                    ..
+                }
+            ) {
+                count(requests, service);
+            }
             if self.source.sleeps_for(&current) {
                 self.took(service, started.elapsed(), &attempt);
             }
@@ -214,6 +244,7 @@ impl<S: Source> Fetcher<S> {
             }
             redirects += 1;
             first_redirect.get_or_insert(resp.status);
+            hops.push(next.to_string());
             current = next;
         }
     }
@@ -302,8 +333,9 @@ impl Tried {
         }
     }
 
-    /// This try as the recording keeps an earlier attempt.
-    fn as_earlier(&self) -> Earlier {
+    /// This try as the recording keeps an earlier attempt, `hops` the URLs it was redirected
+    /// to.
+    fn as_earlier(&self, hops: Vec<String>) -> Earlier {
         let (outcome, retry_after) = match self {
             Tried::Ok(resp, ..) => (Ok(resp.status), None),
             Tried::Skipped(_) => (Err(Reason::ServiceUnavailable), None),
@@ -326,6 +358,7 @@ impl Tried {
         Earlier {
             outcome,
             retry_after,
+            hops,
         }
     }
 
@@ -381,6 +414,20 @@ struct Job<'a, S> {
     tries: Vec<Earlier>,
 }
 
+impl<S> Job<'_, S> {
+    /// The requests of one replayed attempt: the URL, then each redirect hop.
+    fn count_trail(&mut self, hops: &[String]) {
+        let rules = &self.fetcher.rules;
+        let hops = hops.iter().filter_map(|h| crate::canon::parse_absolute(h));
+        for service in std::iter::once(self.url.clone())
+            .chain(hops)
+            .filter_map(|u| rules.service_of(&u))
+        {
+            count(&mut self.requests, service);
+        }
+    }
+}
+
 impl<S: Source> Retryable for Job<'_, S> {
     type Output = Tried;
 
@@ -388,18 +435,30 @@ impl<S: Source> Retryable for Job<'_, S> {
         let recorded = self
             .history
             .as_ref()
-            .and_then(|h| h.earlier.get(attempt as usize - 1));
+            .and_then(|h| h.earlier.get(attempt as usize - 1))
+            .cloned();
         if let Some(e) = recorded {
-            // A recorded earlier attempt: one request, as in the crawl that recorded it.
-            if let Some(service) = self.fetcher.rules.service_of(self.url) {
-                count(&mut self.requests, service);
-            }
-            self.tries.push(e.clone());
-            return Tried::earlier(e, self.url);
+            // A recorded earlier attempt: its requests, as in the crawl that recorded it.
+            self.count_trail(&e.hops);
+            let tried = Tried::earlier(&e, self.url);
+            self.tries.push(e);
+            return tried;
         }
-        let hop = self.fetcher.follow(self.url, &mut self.requests).await;
+        let before = self.requests.clone();
+        let mut hops = Vec::new();
+        let hop = self
+            .fetcher
+            .follow(self.url, &mut self.requests, &mut hops)
+            .await;
+        if let Some(trail) = self.history.clone().and_then(|h| h.hops.clone()) {
+            // The recorded lines lead through one redirect at most: the requests are the
+            // recorded trail's.
+            self.requests = before;
+            self.count_trail(&trail);
+            hops = trail;
+        }
         let tried = Tried::of(hop, attempt);
-        self.tries.push(tried.as_earlier());
+        self.tries.push(tried.as_earlier(hops));
         tried
     }
 

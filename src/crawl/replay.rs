@@ -110,6 +110,8 @@ impl Replay<'_> {
                     unreadable: rec.unreadable,
                     earlier: &[],
                     detail: None,
+                    breaker: None,
+                    hops: &[],
                 },
             );
             let (links, out) = scan.links_of(rec);

@@ -4,7 +4,9 @@
 //! Each request `<origin><path>?<query>` is looked up (canonical) in the snapshot: a recorded
 //! status answers with its recorded headers and body; a recorded `timeout` holds the request
 //! unanswered, `connection_reset` / `connect_failed` close the connection unanswered,
-//! `service_unavailable` answers 503; a URL not in the snapshot answers 404. With `writable`,
+//! `service_unavailable` answers 503; a URL not in the snapshot answers 404. A URL recorded
+//! with `earlier` attempts answers them first, one per request in the order requests come,
+//! then its recorded answer. With `writable`,
 //! PUT, PATCH (JSON Patch) and DELETE change the served world in memory. With `chaos`, any
 //! request may first fail at random (a bounded number of times per URL). With a
 //! [`Fragility`], services answer slowly, refuse requests over a capacity, or slow down under

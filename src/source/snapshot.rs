@@ -86,6 +86,10 @@ struct Line<'a, B> {
     /// Extension: the final failure's detail ([`History`]).
     #[serde(borrow)]
     detail: Option<std::borrow::Cow<'a, str>>,
+    /// Extension: whether the fetch opened its service's circuit breaker ([`History`]).
+    breaker: Option<bool>,
+    /// Extension: the URLs the final attempt was redirected to ([`History`]).
+    hops: Option<serde_json::Value>,
 }
 
 /// What a replay answers for a body that was recorded as not JSON: not JSON either, so the
@@ -256,8 +260,10 @@ pub(crate) fn parse_line_with_body<'l>(
         body_not_json: false,
         earlier: None,
         detail: None,
+        breaker: None,
+        hops: None,
     };
-    let mut seen = [false; 8];
+    let mut seen = [false; 10];
     let mut headers = None;
     for (key, value) in crate::json::object_members(line)? {
         use crate::json::Value;
@@ -270,6 +276,8 @@ pub(crate) fn parse_line_with_body<'l>(
             "body_not_json" => 5,
             "earlier" => 6,
             "detail" => 7,
+            "breaker" => 8,
+            "hops" => 9,
             _ => continue,
         };
         // A field given twice is an error (`parse_line` names it).
@@ -286,6 +294,8 @@ pub(crate) fn parse_line_with_body<'l>(
             (5, Value::Bool(b)) => parsed.body_not_json = b,
             (6, v) => parsed.earlier = Some(v.to_serde()),
             (7, Value::String(s)) => parsed.detail = Some(s),
+            (8, Value::Bool(b)) => parsed.breaker = Some(b),
+            (9, v) => parsed.hops = Some(v.to_serde()),
             _ => return None,
         }
     }
@@ -379,8 +389,13 @@ fn check_line<B>(
             }
         },
     };
-    let history =
-        History::from_line(parsed.earlier.as_ref(), parsed.detail.as_deref()).map_err(err)?;
+    let history = History::from_line(
+        parsed.earlier.as_ref(),
+        parsed.detail.as_deref(),
+        parsed.breaker,
+        parsed.hops.as_ref(),
+    )
+    .map_err(err)?;
     let mut headers = Vec::new();
     for (name, value) in parsed.headers.into_iter().flatten() {
         let serde_json::Value::String(v) = value else {
@@ -520,8 +535,8 @@ mod tests {
             r#"{"url":"http://127.0.0.1:8081/c/6","status":200,"headers":{"A":"1","a":"2","A":"3"},"body":[]}"#,
             r#"{"url":"http://127.0.0.1:8081/c/7","status":200,"body":{"k":1,"k":2}}"#,
             r#"{"url":"http://127.0.0.1:8081/c/8","status":200,"headers":null,"body_not_json":false}"#,
-            r#"{"url":"http://127.0.0.1:8081/c/11","status":404,"earlier":[{"status":503,"retry_after":"1"},{"error":"timeout"}]}"#,
-            r#"{"url":"http://127.0.0.1:8081/c/12","error":"timeout","detail":"timed out after 2 s","earlier":null}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/11","status":404,"earlier":[{"status":503,"retry_after":"1"},{"error":"timeout","hops":["http://127.0.0.1:8081/c/x"]}],"hops":["http://127.0.0.1:8081/c/y"]}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/12","error":"timeout","detail":"timed out after 2 s","earlier":null,"breaker":true}"#,
             // Each an error, or a line the one pass leaves to the checked reading.
             r#"{"url":"http://127.0.0.1:8081/c/9","url":"http://127.0.0.1:8081/c/10","status":200}"#,
             r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"status":404}"#,
@@ -620,7 +635,7 @@ mod tests {
             (
                 r#"{"url":"http://h/a","status":404,"earlier":[{"status":503},{"status":200}]}"#,
                 1,
-                "`earlier[1]`: status 200 did not fail",
+                "`earlier[1]`: status 200 is not retried",
             ),
         ];
         for (text, line, frag) in cases {
