@@ -353,6 +353,8 @@ pub(super) struct State {
     inflight: Vec<usize>,
     limits: Vec<usize>,
     consecutive: Vec<u32>,
+    /// Per service, the kinds of [`extract::Note`] already warned about.
+    noted: Vec<[bool; 2]>,
     dispatched: usize,
     /// URLs held, for the `max_resources` bound on memory (seeds included).
     in_scope_nodes: usize,
@@ -379,12 +381,45 @@ impl State {
                 .map(|s| s.concurrency.unwrap_or(usize::MAX))
                 .collect(),
             consecutive: vec![0; n],
+            noted: vec![[false; 2]; n],
             dispatched: 0,
             in_scope_nodes: 0,
             out_of_scope_nodes: 0,
             opts: opts.clone(),
             observer,
             rules,
+        }
+    }
+
+    /// Warns about the `Link` headers of a 2xx answer from `url`, once per service and kind
+    /// of [`extract::Note`].
+    pub(super) fn note_headers(&mut self, url: &str, headers: &[(String, String)]) {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("link")) {
+            return;
+        }
+        let Some((service, _)) = self.rules.service_of_str(url) else {
+            return;
+        };
+        let noted = &mut self.noted[usize::from(service)];
+        if noted.iter().all(|&n| n) {
+            return;
+        }
+        for note in extract::link_header_notes(headers) {
+            let k = note.kind_index();
+            if !noted[k] {
+                noted[k] = true;
+                let name = &self.rules.services[usize::from(service)].name;
+                self.g.warnings.push(note.warning(name, url));
+            }
+        }
+    }
+
+    /// [`State::note_headers`] for node `id`'s URL (copied only when there is a `Link`
+    /// header to look at).
+    pub(super) fn note_node_headers(&mut self, id: NodeId, headers: &[(String, String)]) {
+        if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("link")) {
+            let url = self.g.url(id).to_string();
+            self.note_headers(&url, headers);
         }
     }
 
@@ -528,6 +563,9 @@ impl State {
             self.g.stamps.insert(id, stamp);
         }
         self.record(id, Done::of(&fetched, body.as_ref(), unreadable));
+        if let (true, Some(r)) = (fetched.outcome.is_ok(), &fetched.response) {
+            self.note_headers(fetched.final_url.as_str(), &r.headers);
+        }
         let Some(ex) = extracted else { return };
         let depth = self.g.nodes[id as usize].depth;
         let before = self.g.len();

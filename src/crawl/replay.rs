@@ -110,6 +110,7 @@ impl Replay<'_> {
                     unreadable: rec.unreadable,
                 },
             );
+            self.st.note_node_headers(id, scan.header_set(rec));
             let (links, out) = scan.links_of(rec);
             self.add_links(id, links, out);
             return;
@@ -125,6 +126,8 @@ impl Replay<'_> {
         let unreadable = final_rec.is_some_and(|r| r.unreadable);
         self.st.record(id, Done::of(&fetched, None, unreadable));
         if let Some(rec) = final_rec {
+            self.st
+                .note_headers(fetched.final_url.as_str(), scan.header_set(rec));
             let (links, out) = scan.links_of(rec);
             self.add_links(id, links, out);
         }

@@ -419,6 +419,11 @@ impl ScannedSnapshot {
         (at(&rec.links), at(&rec.out_of_scope))
     }
 
+    /// The headers a record was answered with, borrowed.
+    pub(super) fn header_set(&self, rec: &Rec) -> &[(String, String)] {
+        &self.header_sets[rec.headers as usize]
+    }
+
     pub(super) fn headers(&self, rec: &Rec) -> Headers {
         self.header_sets[rec.headers as usize].clone()
     }
