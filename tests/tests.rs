@@ -17,6 +17,7 @@ mod proxy;
 mod reports;
 mod resume;
 mod serve;
+mod shapes;
 mod support;
 mod tls;
 mod tls_config;

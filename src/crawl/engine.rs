@@ -16,7 +16,7 @@ use crate::extract::{self, Extracted};
 use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, ServiceLoad, NO_RELATION};
 use crate::http::RetryPolicy;
 use crate::intern::hash;
-use crate::rules::{KindId, Rules, ServiceId};
+use crate::rules::{IdPlace, KindId, Rules, ServiceId};
 use crate::source::snapshot::parse_body;
 use crate::source::{Response, Source};
 use crate::vocab::{Class, Reason};
@@ -139,6 +139,8 @@ struct TaskResult {
     fetched: Fetched,
     /// A 2xx answer whose body is not JSON: the resource exists, its links are unknown.
     unreadable: bool,
+    /// A 2xx answer whose body is an empty JSON array.
+    empty_list: bool,
     extracted: Option<Extracted>,
     body: Option<serde_json::Value>,
     /// The value at the `timestamp` pointer of the resource's kind, if it has one.
@@ -220,6 +222,7 @@ async fn crawl_loop<S: Source>(
             let handle = tasks.spawn(async move {
                 let fetched = f.fetch(&url).await;
                 let mut unreadable = false;
+                let mut empty_list = false;
                 let mut stamp = None;
                 let (extracted, body) = match &fetched.response {
                     Some(r) if fetched.outcome.is_ok() || keep => {
@@ -232,6 +235,7 @@ async fn crawl_loop<S: Source>(
                         unreadable = fetched.outcome.is_ok()
                             && body.is_none()
                             && !r.body.iter().all(u8::is_ascii_whitespace);
+                        empty_list = fetched.outcome.is_ok() && is_empty_list(body.as_ref());
                         let extracted = fetched.outcome.is_ok().then(|| {
                             extract::extract(&rules, &fetched.final_url, &r.headers, body.as_ref())
                         });
@@ -249,6 +253,7 @@ async fn crawl_loop<S: Source>(
                     extracted,
                     body,
                     unreadable,
+                    empty_list,
                     stamp,
                 }
             });
@@ -321,6 +326,9 @@ pub(super) struct Done<'a> {
     /// Not requested: a replayed `service_unavailable`.
     pub skipped: bool,
     pub unreadable: bool,
+    /// A 2xx whose body is an empty JSON array: for an item addressed by a query
+    /// (`/customers?id=eq.3`), no such item ([`State::record`]).
+    pub empty_list: bool,
 }
 
 impl<'a> Done<'a> {
@@ -341,8 +349,20 @@ impl<'a> Done<'a> {
             body,
             skipped: fetched.skipped,
             unreadable,
+            empty_list: false,
         }
     }
+
+    /// The same, noting whether the 2xx body was an empty JSON array.
+    pub(super) fn with_empty_list(mut self, empty_list: bool) -> Done<'a> {
+        self.empty_list = empty_list;
+        self
+    }
+}
+
+/// Whether a parsed body is an empty JSON array.
+pub(super) fn is_empty_list(body: Option<&crate::json::Value<'_>>) -> bool {
+    matches!(body, Some(crate::json::Value::Array(a)) if a.is_empty())
 }
 
 /// The crawl's bookkeeping: the graph so far, the per-service queues, the limits and the
@@ -557,12 +577,16 @@ impl State {
             extracted,
             body,
             unreadable,
+            empty_list,
             stamp,
         } = res;
         if let Some(stamp) = stamp {
             self.g.stamps.insert(id, stamp);
         }
-        self.record(id, Done::of(&fetched, body.as_ref(), unreadable));
+        self.record(
+            id,
+            Done::of(&fetched, body.as_ref(), unreadable).with_empty_list(empty_list),
+        );
         if let (true, Some(r)) = (fetched.outcome.is_ok(), &fetched.response) {
             self.note_headers(fetched.final_url.as_str(), &r.headers);
         }
@@ -624,8 +648,27 @@ impl State {
 
     /// Records the final outcome of a fetched URL: request counts, observers, the circuit
     /// breaker, the node's state.
-    pub(super) fn record(&mut self, id: NodeId, done: Done<'_>) {
+    pub(super) fn record(&mut self, id: NodeId, mut done: Done<'_>) {
         let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
+        // An item addressed by a query answers a list: an empty one means no such item
+        // (PostgREST's `/customers?id=eq.3` → `[]`), as permanent as a 404.
+        if done.empty_list && done.outcome.is_ok() {
+            let by_query = self
+                .rules
+                .kind_id_of_str(self.g.url(id))
+                .is_some_and(|k| self.rules.kind(k).path.place == IdPlace::Query);
+            if by_query {
+                let status = done.outcome.status.unwrap_or(200);
+                done.outcome.failure = Some(Box::new(Failure {
+                    reason: Reason::NotFound,
+                    class: Class::Permanent,
+                    detail: format!(
+                        "{status} with an empty list: no item has this id (its kind's path \
+                         has `{{id}}` in the query)"
+                    ),
+                }));
+            }
+        }
         self.inflight[s] -= 1;
         for &(svc, count) in done.requests {
             self.g.stats.service_requests[svc as usize] += u64::from(count);

@@ -108,6 +108,7 @@ impl Replay<'_> {
                     body: None,
                     skipped: false,
                     unreadable: rec.unreadable,
+                    empty_list: rec.empty_list,
                 },
             );
             self.st.note_node_headers(id, scan.header_set(rec));
@@ -124,7 +125,11 @@ impl Replay<'_> {
             .flatten()
             .and_then(|f| scan.rec(f));
         let unreadable = final_rec.is_some_and(|r| r.unreadable);
-        self.st.record(id, Done::of(&fetched, None, unreadable));
+        let empty_list = final_rec.is_some_and(|r| r.empty_list);
+        self.st.record(
+            id,
+            Done::of(&fetched, None, unreadable).with_empty_list(empty_list),
+        );
         if let Some(rec) = final_rec {
             self.st
                 .note_headers(fetched.final_url.as_str(), scan.header_set(rec));

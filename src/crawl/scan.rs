@@ -53,6 +53,8 @@ pub(super) struct Rec {
     not_json: bool,
     /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
     pub unreadable: bool,
+    /// A 2xx whose body is an empty JSON array (no such item, for one addressed by a query).
+    pub empty_list: bool,
     /// Where the line is in its file (its body is read back from it on demand).
     len: u32,
     offset: u64,
@@ -742,6 +744,7 @@ impl ChunkReader {
             file,
             not_json,
             unreadable: false,
+            empty_list: false,
             len,
             offset: line_start,
             links: 0..0,
@@ -751,6 +754,7 @@ impl ChunkReader {
             // What the crawl does with the answer (`engine.rs`): the same body bytes, the
             // same extraction against the same URL.
             rec.unreadable = not_json || unparsed;
+            rec.empty_list = super::engine::is_empty_list(body.as_ref());
             let header_set = &chunk.header_sets[headers as usize];
             let found = self.extract(
                 rules,
