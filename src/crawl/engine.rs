@@ -18,7 +18,7 @@ use crate::http::RetryPolicy;
 use crate::intern::hash;
 use crate::rules::{IdPlace, KindId, Rules, ServiceId};
 use crate::source::snapshot::parse_body;
-use crate::source::{Response, Source};
+use crate::source::{Earlier, Response, Source};
 use crate::vocab::{Class, Reason};
 
 /// How a crawl is bounded.
@@ -67,6 +67,11 @@ pub struct FetchEvent<'a> {
     pub redirect: Option<(u16, &'a str)>,
     /// The parsed JSON body (only with `keep_bodies`).
     pub body: Option<&'a serde_json::Value>,
+    /// The attempts before the last one (what made the crawl try again).
+    pub earlier: &'a [Earlier],
+    /// The last attempt's failure detail, before `after N attempts` was added to it (`None`:
+    /// the outcome's detail).
+    pub detail: Option<&'a str>,
 }
 
 /// Watches a crawl as it goes (progress bar, recorder). Called from the crawl loop only.
@@ -329,6 +334,10 @@ pub(super) struct Done<'a> {
     /// A 2xx whose body is an empty JSON array: for an item addressed by a query
     /// (`/customers?id=eq.3`), no such item ([`State::record`]).
     pub empty_list: bool,
+    /// The attempts before the last one.
+    pub earlier: &'a [Earlier],
+    /// The last attempt's failure detail, before `after N attempts`.
+    pub detail: Option<&'a str>,
 }
 
 impl<'a> Done<'a> {
@@ -350,6 +359,8 @@ impl<'a> Done<'a> {
             skipped: fetched.skipped,
             unreadable,
             empty_list: false,
+            earlier: &fetched.earlier,
+            detail: fetched.detail.as_deref(),
         }
     }
 
@@ -542,6 +553,8 @@ impl State {
             response: None,
             redirect: None,
             body: None,
+            earlier: &[],
+            detail: None,
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -567,6 +580,8 @@ impl State {
             response: None,
             redirect: None,
             body: None,
+            earlier: &[],
+            detail: None,
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -681,6 +696,8 @@ impl State {
             response: done.response,
             redirect: done.redirect,
             body: done.body,
+            earlier: done.earlier,
+            detail: done.detail,
         });
 
         // The circuit breaker counts whole fetches that ended transient.

@@ -11,7 +11,7 @@ use super::engine::{CrawlOptions, Done, Observer, State, Stop};
 use super::fetch::Fetcher;
 use super::scan::{Link, ScannedSnapshot, NONE};
 use crate::graph::{Edge, Graph, NodeId, Outcome};
-use crate::source::{Attempt, Response, Source};
+use crate::source::{Attempt, History, Response, Source};
 
 /// Crawls `scan` from every service's seeds, as [`crawl`](super::crawl) would over the same
 /// snapshot, and returns the reference graph. Recorded rate limits are not waited for: a
@@ -107,8 +107,10 @@ impl Replay<'_> {
                     redirect: None,
                     body: None,
                     skipped: false,
-                    unreadable: rec.unreadable,
-                    empty_list: rec.empty_list,
+                    unreadable: rec.unreadable(),
+                    empty_list: rec.empty_list(),
+                    earlier: &[],
+                    detail: None,
                 },
             );
             self.st.note_node_headers(id, scan.header_set(rec));
@@ -124,8 +126,8 @@ impl Replay<'_> {
             .then(|| scan.id(fetched.final_url.as_str()))
             .flatten()
             .and_then(|f| scan.rec(f));
-        let unreadable = final_rec.is_some_and(|r| r.unreadable);
-        let empty_list = final_rec.is_some_and(|r| r.empty_list);
+        let unreadable = final_rec.is_some_and(|r| r.unreadable());
+        let empty_list = final_rec.is_some_and(|r| r.empty_list());
         self.st.record(
             id,
             Done::of(&fetched, None, unreadable).with_empty_list(empty_list),
@@ -241,10 +243,22 @@ impl Source for ScanSource {
             }),
             Err(reason) => Attempt::Failed {
                 reason,
-                detail: crate::source::snapshot::recorded_detail(reason),
+                detail: self
+                    .scan
+                    .history(rec)
+                    .and_then(|h| h.detail.clone())
+                    .unwrap_or_else(|| crate::source::snapshot::recorded_detail(reason)),
                 status: rec.error_status,
             },
         }
+    }
+
+    fn history(&self, url: &Url) -> Option<Arc<History>> {
+        let rec = self
+            .scan
+            .id(url.as_str())
+            .and_then(|id| self.scan.rec(id))?;
+        self.scan.history(rec)
     }
 
     fn sleeps(&self) -> bool {

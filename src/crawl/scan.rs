@@ -20,7 +20,7 @@ use crate::source::snapshot::{
     SnapshotEntry, NOT_JSON_BODY,
 };
 use crate::source::SnapshotError;
-use crate::source::{Headers, Recorded};
+use crate::source::{Headers, History, Recorded};
 use crate::vocab::Reason;
 
 /// No record / no node.
@@ -49,12 +49,10 @@ pub(super) struct Rec {
     pub error_status: Option<u16>,
     headers: u32,
     file: u16,
-    /// The body was recorded as not JSON.
-    not_json: bool,
-    /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
-    pub unreadable: bool,
-    /// A 2xx whose body is an empty JSON array (no such item, for one addressed by a query).
-    pub empty_list: bool,
+    /// [`NOT_JSON`], [`UNREADABLE`] and [`EMPTY_LIST`], in one byte (a record stays 48).
+    flags: u8,
+    /// Its [`History`] in [`ScannedSnapshot::histories`], or [`NONE`] (most lines).
+    history: u32,
     /// Where the line is in its file (its body is read back from it on demand).
     len: u32,
     offset: u64,
@@ -63,10 +61,41 @@ pub(super) struct Rec {
     out_of_scope: Range<u32>,
 }
 
+/// [`Rec`] flag: the body was recorded as not JSON.
+const NOT_JSON: u8 = 1;
+/// [`Rec`] flag: a 2xx whose body is not JSON: the resource exists, its links are unknown.
+const UNREADABLE: u8 = 2;
+/// [`Rec`] flag: a 2xx whose body is an empty JSON array (no such item, for one addressed by
+/// a query).
+const EMPTY_LIST: u8 = 4;
+
 impl Rec {
-    /// The status of a plain 2xx answer (no redirect to follow, nothing to retry).
+    fn flag(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+
+    fn set(&mut self, f: u8, on: bool) {
+        if on {
+            self.flags |= f;
+        } else {
+            self.flags &= !f;
+        }
+    }
+
+    /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
+    pub fn unreadable(&self) -> bool {
+        self.flag(UNREADABLE)
+    }
+
+    /// A 2xx whose body is an empty JSON array.
+    pub fn empty_list(&self) -> bool {
+        self.flag(EMPTY_LIST)
+    }
+
+    /// The status of a plain 2xx answer (no redirect to follow, nothing to retry, no earlier
+    /// attempts to replay).
     pub fn ok_status(&self) -> Option<u16> {
-        plain_ok(self.outcome)
+        plain_ok(self.outcome).filter(|_| self.history == NONE)
     }
 }
 
@@ -89,6 +118,8 @@ pub struct ScannedSnapshot {
     recs: Vec<Rec>,
     links: Vec<Link>,
     header_sets: Vec<Headers>,
+    /// The histories of the lines that have one.
+    histories: Vec<Arc<History>>,
 }
 
 /// What one thread read from one byte range of a file. Its buffers go back to the readers
@@ -103,6 +134,8 @@ struct Chunk {
     recs: Vec<(u32, Rec)>,
     links: Vec<Link>,
     header_sets: Vec<Vec<(String, String)>>,
+    /// The histories of the chunk's lines that have one (`Rec::history` indexes it).
+    histories: Vec<Arc<History>>,
     lines: usize,
     /// The first bad line: (line number within the chunk, error).
     error: Option<(usize, SnapshotError)>,
@@ -117,6 +150,7 @@ impl Chunk {
         self.recs.clear();
         self.links.clear();
         self.header_sets.clear();
+        self.histories.clear();
         self.lines = 0;
         self.error = None;
         self.stopped = false;
@@ -143,6 +177,7 @@ impl ScannedSnapshot {
             recs: Vec::new(),
             links: Vec::new(),
             header_sets: Vec::new(),
+            histories: Vec::new(),
         };
         let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
         for (fi, file_path) in paths.iter().enumerate() {
@@ -312,6 +347,7 @@ impl ScannedSnapshot {
             recs,
             links,
             header_sets,
+            histories,
             ..
         } = chunk;
         let header_remap: Vec<u32> = header_sets
@@ -348,6 +384,10 @@ impl ScannedSnapshot {
             rec.headers = header_remap[rec.headers as usize];
             rec.links = shift(&rec.links);
             rec.out_of_scope = shift(&rec.out_of_scope);
+            if rec.history != NONE {
+                self.histories.push(histories[rec.history as usize].clone());
+                rec.history = self.histories.len() as u32 - 1;
+            }
             let url = url_remap[url as usize] as usize;
             if self.rec_of[url] == NONE {
                 self.rec_of[url] = self.recs.len() as u32;
@@ -430,8 +470,13 @@ impl ScannedSnapshot {
         self.header_sets[rec.headers as usize].clone()
     }
 
+    /// A record's earlier attempts and recorded detail, if it has any.
+    pub(super) fn history(&self, rec: &Rec) -> Option<Arc<History>> {
+        (rec.history != NONE).then(|| self.histories[rec.history as usize].clone())
+    }
+
     fn read_body(&self, rec: &Rec) -> std::io::Result<bytes::Bytes> {
-        if rec.not_json {
+        if rec.flag(NOT_JSON) {
             return Ok(bytes::Bytes::from_static(NOT_JSON_BODY));
         }
         let mut line = vec![0u8; rec.len as usize];
@@ -465,6 +510,7 @@ impl Recorded for ScannedSnapshot {
             error_status: rec.error_status,
             headers: self.headers(rec),
             body,
+            history: self.history(rec),
         })
     }
 }
@@ -737,14 +783,20 @@ impl ChunkReader {
         // Canonical already (`parse_line` made it so): parsed only if a relative link needs it.
         let url = parsed.url.as_str();
         let id = self.urls.push(url);
+        let history = match parsed.history.take() {
+            Some(h) => {
+                chunk.histories.push(Arc::new(h));
+                chunk.histories.len() as u32 - 1
+            }
+            None => NONE,
+        };
         let mut rec = Rec {
             outcome: parsed.outcome,
             error_status: parsed.error_status,
             headers,
+            history,
             file,
-            not_json,
-            unreadable: false,
-            empty_list: false,
+            flags: if not_json { NOT_JSON } else { 0 },
             len,
             offset: line_start,
             links: 0..0,
@@ -753,8 +805,8 @@ impl ChunkReader {
         if plain_ok(parsed.outcome).is_some() {
             // What the crawl does with the answer (`engine.rs`): the same body bytes, the
             // same extraction against the same URL.
-            rec.unreadable = not_json || unparsed;
-            rec.empty_list = super::engine::is_empty_list(body.as_ref());
+            rec.set(UNREADABLE, not_json || unparsed);
+            rec.set(EMPTY_LIST, super::engine::is_empty_list(body.as_ref()));
             let header_set = &chunk.header_sets[headers as usize];
             let found = self.extract(
                 rules,
@@ -932,6 +984,12 @@ mod tests {
     }
 
     #[test]
+    fn a_record_stays_small() {
+        // A million records: the history index fits in what was padding.
+        assert_eq!(std::mem::size_of::<Rec>(), 48);
+    }
+
+    #[test]
     fn the_scan_records_what_the_loaded_snapshot_holds() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.ndjson");
@@ -984,13 +1042,13 @@ mod tests {
         // surrogate) is there with unknown links, as in the crawl.
         let c5 = rec("http://127.0.0.1:8081/c/5");
         assert_eq!(scan.links_of(&c5).0.len(), 1);
-        assert!(!c5.unreadable);
+        assert!(!c5.unreadable());
         for u in ["html", "surrogate"] {
             let r = rec(&format!("http://127.0.0.1:8081/{u}"));
-            assert!(r.unreadable, "{u}");
+            assert!(r.unreadable(), "{u}");
             assert!(scan.links_of(&r).0.is_empty(), "{u}");
         }
-        assert!(!rec("http://127.0.0.1:8081/null").unreadable);
+        assert!(!rec("http://127.0.0.1:8081/null").unreadable());
         assert!(scan.recorded("http://127.0.0.1:8081/nope").is_none());
     }
 

@@ -61,6 +61,10 @@ pub struct Service {
     pub headers: Vec<Header>,
     /// The `proxy` key: `None` leaves it to the environment (`HTTPS_PROXY`, `NO_PROXY`, …).
     pub proxy: Option<ProxyRule>,
+    /// How `apply` changes part of a resource (`patch`, default `json-patch`).
+    pub patch: PatchDialect,
+    /// How `apply` puts a lost resource back (`create`, default `put`).
+    pub create: CreateDialect,
 }
 
 impl Service {
@@ -81,6 +85,62 @@ impl Service {
             aliases: Vec::new(),
             headers: Vec::new(),
             proxy: None,
+            patch: PatchDialect::default(),
+            create: CreateDialect::default(),
+        }
+    }
+}
+
+/// A service's `patch` key: the request that removes a reference from one of its resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PatchDialect {
+    /// `PATCH` with an RFC 6902 JSON Patch (`application/json-patch+json`).
+    #[default]
+    JsonPatch,
+    /// `PATCH` with a partial JSON object (RFC 7396 JSON Merge Patch semantics), sent as
+    /// `application/json` — what DRF, json-server, Rails and most frameworks parse — or as
+    /// `application/merge-patch+json` where the service's `Accept-Patch` asks for it.
+    MergePatch,
+    /// Read the resource, change it, `PUT` the whole representation back (`If-Match` with the
+    /// ETag read, when the service sends a strong one).
+    Put,
+}
+
+impl PatchDialect {
+    pub const ALL: [(&'static str, PatchDialect); 3] = [
+        ("json-patch", PatchDialect::JsonPatch),
+        ("merge-patch", PatchDialect::MergePatch),
+        ("put", PatchDialect::Put),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchDialect::JsonPatch => "json-patch",
+            PatchDialect::MergePatch => "merge-patch",
+            PatchDialect::Put => "put",
+        }
+    }
+}
+
+/// A service's `create` key: the request that puts a lost resource back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreateDialect {
+    /// `PUT` of the representation to the resource's own URL.
+    #[default]
+    Put,
+    /// `POST` of the representation to its kind's collection (`collection`, else the item
+    /// URL's parent).
+    Post,
+}
+
+impl CreateDialect {
+    pub const ALL: [(&'static str, CreateDialect); 2] =
+        [("put", CreateDialect::Put), ("post", CreateDialect::Post)];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreateDialect::Put => "put",
+            CreateDialect::Post => "post",
         }
     }
 }

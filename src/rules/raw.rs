@@ -40,6 +40,10 @@ pub(super) struct RawService {
     /// `"http://host:port"` or `"none"`; wins over the proxy environment variables.
     pub proxy: Option<Spanned<String>>,
     pub tls: Option<RawTls>,
+    /// `json-patch` | `merge-patch` | `put` (checked in parse).
+    pub patch: Option<Spanned<String>>,
+    /// `put` | `post` (checked in parse).
+    pub create: Option<Spanned<String>>,
 }
 
 /// `tls = { ca = "ca.pem" | ["a.pem", …], cert, key, insecure }`: paths relative to the rules

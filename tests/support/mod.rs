@@ -683,3 +683,33 @@ impl Source for Scripted {
         true
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reports compared across runs
+
+/// The report fields about the run itself rather than the world (README, "Recordings replay to
+/// the live report"): `source` (mode, snapshot path) and, per service, the adaptive
+/// concurrency's peak limit and the latencies measured. Removed, two reports of one world are
+/// byte for byte the same.
+pub const RUN_FIELDS: &[&str] = &[
+    "/source",
+    "/services/*/concurrency_limit",
+    "/services/*/latency_p50_ms",
+    "/services/*/latency_p99_ms",
+];
+
+/// `report` without its [`RUN_FIELDS`].
+pub fn without_run_fields(report: &serde_json::Value) -> serde_json::Value {
+    let mut r = report.clone();
+    if let Some(m) = r.as_object_mut() {
+        m.remove("source");
+    }
+    for s in r["services"].as_array_mut().into_iter().flatten() {
+        if let Some(m) = s.as_object_mut() {
+            for key in ["concurrency_limit", "latency_p50_ms", "latency_p99_ms"] {
+                m.remove(key);
+            }
+        }
+    }
+    r
+}

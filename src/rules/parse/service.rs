@@ -5,12 +5,12 @@ use toml::Spanned;
 use url::Url;
 
 use super::auth::compile_auth;
-use super::cx::{check_name, Cx};
+use super::cx::{check_name, enum_value, Cx};
 use super::tls::compile_tls;
 use crate::canon;
 use crate::rules::locate::dotted;
 use crate::rules::raw::RawService;
-use crate::rules::{Rules, Service};
+use crate::rules::{CreateDialect, PatchDialect, Rules, Service};
 use crate::vocab::Timestamp;
 
 pub(super) fn compile_service(
@@ -73,6 +73,23 @@ pub(super) fn compile_service(
         .as_ref()
         .and_then(|p| super::alias::compile_proxy(cx, n, p));
 
+    let patch = enum_value(
+        cx,
+        rs.patch.as_ref(),
+        &PatchDialect::ALL,
+        PatchDialect::default(),
+        key("patch"),
+        "patch dialect",
+    );
+    let create = enum_value(
+        cx,
+        rs.create.as_ref(),
+        &CreateDialect::ALL,
+        CreateDialect::default(),
+        key("create"),
+        "create dialect",
+    );
+
     Some(Service {
         name: n.to_string(),
         base_url: base_url?,
@@ -87,6 +104,8 @@ pub(super) fn compile_service(
         aliases,
         headers,
         proxy,
+        patch,
+        create,
     })
 }
 

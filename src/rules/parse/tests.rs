@@ -1337,3 +1337,43 @@ reject!(
     "services.orders.aliases",
     "alias `https://prod.example/` is also an alias of service `customers`"
 );
+
+#[test]
+fn patch_and_create_dialects_default_and_parse() {
+    let r = ok(VALID);
+    assert_eq!(r.services[0].patch, crate::rules::PatchDialect::JsonPatch);
+    assert_eq!(r.services[0].create, crate::rules::CreateDialect::Put);
+    let r = ok(&edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\npatch = \"merge-patch\"\ncreate = \"post\"\n",
+    ));
+    assert_eq!(r.services[0].patch, crate::rules::PatchDialect::MergePatch);
+    assert_eq!(r.services[0].create, crate::rules::CreateDialect::Post);
+    assert_eq!(r.services[1].patch, crate::rules::PatchDialect::JsonPatch);
+    let r = ok(&edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\npatch = \"put\"\n",
+    ));
+    assert_eq!(r.services[0].patch, crate::rules::PatchDialect::Put);
+}
+
+reject!(
+    bad_patch_dialect,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\npatch = \"json-merge\"\n"
+    ),
+    4,
+    "services.customers.patch",
+    "unknown patch dialect `json-merge` (expected one of: json-patch, merge-patch, put)"
+);
+reject!(
+    bad_create_dialect,
+    edit(
+        "seeds = [\"/customers\"]\n",
+        "seeds = [\"/customers\"]\ncreate = \"upsert\"\n"
+    ),
+    4,
+    "services.customers.create",
+    "unknown create dialect `upsert` (expected one of: put, post)"
+);
