@@ -123,6 +123,9 @@ pub struct Graph {
     pub unavailable: Vec<bool>,
     /// False when the crawl was interrupted.
     pub complete: bool,
+    /// What the crawl noticed about the services' answers that the report should say (a
+    /// `Link` header without `<>`, once per service).
+    pub warnings: Vec<String>,
     /// Per fetched node, the value its body held at its kind's `timestamp` pointer (live
     /// crawls; an audit reads timestamps from its snapshot).
     pub stamps: rustc_hash::FxHashMap<NodeId, serde_json::Value>,
@@ -146,6 +149,7 @@ impl Graph {
             cut_services: vec![false; services],
             unavailable: vec![false; services],
             complete: true,
+            warnings: Vec::new(),
             stamps: Default::default(),
         }
     }

@@ -19,6 +19,7 @@ mod proxy;
 mod reports;
 mod resume;
 mod serve;
+mod shapes;
 mod support;
 mod tls;
 mod tls_config;

@@ -57,7 +57,8 @@ fn links_and_orphans(graph: &Graph, rules: &Rules) -> (Links, (Vec<Finding>, Vec
     }
 }
 
-/// Warnings about what the crawl did not reach: cut services, unavailable ones, an interrupt.
+/// Warnings about what the crawl did not reach (cut services, unavailable ones, an interrupt)
+/// and what it noticed on the way (the graph's own warnings).
 fn crawl_warnings(graph: &Graph, rules: &Rules, warnings: &mut Vec<String>) {
     if graph.cut_services.iter().any(|&c| c) {
         let names: Vec<&str> = rules
@@ -80,6 +81,7 @@ fn crawl_warnings(graph: &Graph, rules: &Rules, warnings: &mut Vec<String>) {
             ));
         }
     }
+    warnings.extend(graph.warnings.iter().cloned());
     if !graph.complete {
         warnings.push("the crawl was interrupted: this report covers only what was fetched".into());
     }

@@ -16,7 +16,7 @@ use crate::extract::{self, Extracted};
 use crate::graph::{Edge, Failure, Graph, NodeId, NodeState, Outcome, ServiceLoad, NO_RELATION};
 use crate::http::RetryPolicy;
 use crate::intern::hash;
-use crate::rules::{KindId, Rules, ServiceId};
+use crate::rules::{IdPlace, KindId, Rules, ServiceId};
 use crate::source::snapshot::parse_body;
 use crate::source::{Earlier, Response, Source};
 use crate::vocab::{Class, Reason};
@@ -149,6 +149,8 @@ struct TaskResult {
     fetched: Fetched,
     /// A 2xx answer whose body is not JSON: the resource exists, its links are unknown.
     unreadable: bool,
+    /// A 2xx answer whose body is an empty JSON array.
+    empty_list: bool,
     extracted: Option<Extracted>,
     body: Option<serde_json::Value>,
     /// The value at the `timestamp` pointer of the resource's kind, if it has one.
@@ -230,6 +232,7 @@ async fn crawl_loop<S: Source>(
             let handle = tasks.spawn(async move {
                 let fetched = f.fetch(&url).await;
                 let mut unreadable = false;
+                let mut empty_list = false;
                 let mut stamp = None;
                 let (extracted, body) = match &fetched.response {
                     Some(r) if fetched.outcome.is_ok() || keep => {
@@ -242,6 +245,7 @@ async fn crawl_loop<S: Source>(
                         unreadable = fetched.outcome.is_ok()
                             && body.is_none()
                             && !r.body.iter().all(u8::is_ascii_whitespace);
+                        empty_list = fetched.outcome.is_ok() && is_empty_list(body.as_ref());
                         let extracted = fetched.outcome.is_ok().then(|| {
                             extract::extract(&rules, &fetched.final_url, &r.headers, body.as_ref())
                         });
@@ -259,6 +263,7 @@ async fn crawl_loop<S: Source>(
                     extracted,
                     body,
                     unreadable,
+                    empty_list,
                     stamp,
                 }
             });
@@ -331,6 +336,9 @@ pub(super) struct Done<'a> {
     /// Not requested: a replayed `service_unavailable`.
     pub skipped: bool,
     pub unreadable: bool,
+    /// A 2xx whose body is an empty JSON array: for an item addressed by a query
+    /// (`/customers?id=eq.3`), no such item ([`State::record`]).
+    pub empty_list: bool,
     /// The attempts before the last one.
     pub earlier: &'a [Earlier],
     /// The last attempt's failure detail, before `after N attempts`.
@@ -359,12 +367,24 @@ impl<'a> Done<'a> {
             body,
             skipped: fetched.skipped,
             unreadable,
+            empty_list: false,
             earlier: &fetched.earlier,
             detail: fetched.detail.as_deref(),
             breaker: fetched.breaker,
             hops: &fetched.hops,
         }
     }
+
+    /// The same, noting whether the 2xx body was an empty JSON array.
+    pub(super) fn with_empty_list(mut self, empty_list: bool) -> Done<'a> {
+        self.empty_list = empty_list;
+        self
+    }
+}
+
+/// Whether a parsed body is an empty JSON array.
+pub(super) fn is_empty_list(body: Option<&crate::json::Value<'_>>) -> bool {
+    matches!(body, Some(crate::json::Value::Array(a)) if a.is_empty())
 }
 
 /// The crawl's bookkeeping: the graph so far, the per-service queues, the limits and the
@@ -377,6 +397,8 @@ pub(super) struct State {
     consecutive: Vec<u32>,
     /// Per service: its breaker opened here (by counting), so its URLs are not requested.
     skipping: Vec<bool>,
+    /// Per service, the kinds of [`extract::Note`] already warned about.
+    noted: Vec<[bool; 2]>,
     dispatched: usize,
     /// URLs held, for the `max_resources` bound on memory (seeds included).
     in_scope_nodes: usize,
@@ -404,12 +426,45 @@ impl State {
                 .collect(),
             consecutive: vec![0; n],
             skipping: vec![false; n],
+            noted: vec![[false; 2]; n],
             dispatched: 0,
             in_scope_nodes: 0,
             out_of_scope_nodes: 0,
             opts: opts.clone(),
             observer,
             rules,
+        }
+    }
+
+    /// Warns about the `Link` headers of a 2xx answer from `url`, once per service and kind
+    /// of [`extract::Note`].
+    pub(super) fn note_headers(&mut self, url: &str, headers: &[(String, String)]) {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("link")) {
+            return;
+        }
+        let Some((service, _)) = self.rules.service_of_str(url) else {
+            return;
+        };
+        let noted = &mut self.noted[usize::from(service)];
+        if noted.iter().all(|&n| n) {
+            return;
+        }
+        for note in extract::link_header_notes(headers) {
+            let k = note.kind_index();
+            if !noted[k] {
+                noted[k] = true;
+                let name = &self.rules.services[usize::from(service)].name;
+                self.g.warnings.push(note.warning(name, url));
+            }
+        }
+    }
+
+    /// [`State::note_headers`] for node `id`'s URL (copied only when there is a `Link`
+    /// header to look at).
+    pub(super) fn note_node_headers(&mut self, id: NodeId, headers: &[(String, String)]) {
+        if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("link")) {
+            let url = self.g.url(id).to_string();
+            self.note_headers(&url, headers);
         }
     }
 
@@ -562,12 +617,19 @@ impl State {
             extracted,
             body,
             unreadable,
+            empty_list,
             stamp,
         } = res;
         if let Some(stamp) = stamp {
             self.g.stamps.insert(id, stamp);
         }
-        self.record(id, Done::of(&fetched, body.as_ref(), unreadable));
+        self.record(
+            id,
+            Done::of(&fetched, body.as_ref(), unreadable).with_empty_list(empty_list),
+        );
+        if let (true, Some(r)) = (fetched.outcome.is_ok(), &fetched.response) {
+            self.note_headers(fetched.final_url.as_str(), &r.headers);
+        }
         let Some(ex) = extracted else { return };
         let depth = self.g.nodes[id as usize].depth;
         let before = self.g.len();
@@ -626,8 +688,27 @@ impl State {
 
     /// Records the final outcome of a fetched URL: request counts, observers, the circuit
     /// breaker, the node's state.
-    pub(super) fn record(&mut self, id: NodeId, done: Done<'_>) {
+    pub(super) fn record(&mut self, id: NodeId, mut done: Done<'_>) {
         let s = self.g.nodes[id as usize].service.expect("in scope") as usize;
+        // An item addressed by a query answers a list: an empty one means no such item
+        // (PostgREST's `/customers?id=eq.3` → `[]`), as permanent as a 404.
+        if done.empty_list && done.outcome.is_ok() {
+            let by_query = self
+                .rules
+                .kind_id_of_str(self.g.url(id))
+                .is_some_and(|k| self.rules.kind(k).path.place == IdPlace::Query);
+            if by_query {
+                let status = done.outcome.status.unwrap_or(200);
+                done.outcome.failure = Some(Box::new(Failure {
+                    reason: Reason::NotFound,
+                    class: Class::Permanent,
+                    detail: format!(
+                        "{status} with an empty list: no item has this id (its kind's path \
+                         has `{{id}}` in the query)"
+                    ),
+                }));
+            }
+        }
         self.inflight[s] -= 1;
         for &(svc, count) in done.requests {
             self.g.stats.service_requests[svc as usize] += u64::from(count);

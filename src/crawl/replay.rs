@@ -107,13 +107,15 @@ impl Replay<'_> {
                     redirect: None,
                     body: None,
                     skipped: false,
-                    unreadable: rec.unreadable,
+                    unreadable: rec.unreadable(),
+                    empty_list: rec.empty_list(),
                     earlier: &[],
                     detail: None,
                     breaker: None,
                     hops: &[],
                 },
             );
+            self.st.note_node_headers(id, scan.header_set(rec));
             let (links, out) = scan.links_of(rec);
             self.add_links(id, links, out);
             return;
@@ -126,9 +128,15 @@ impl Replay<'_> {
             .then(|| scan.id(fetched.final_url.as_str()))
             .flatten()
             .and_then(|f| scan.rec(f));
-        let unreadable = final_rec.is_some_and(|r| r.unreadable);
-        self.st.record(id, Done::of(&fetched, None, unreadable));
+        let unreadable = final_rec.is_some_and(|r| r.unreadable());
+        let empty_list = final_rec.is_some_and(|r| r.empty_list());
+        self.st.record(
+            id,
+            Done::of(&fetched, None, unreadable).with_empty_list(empty_list),
+        );
         if let Some(rec) = final_rec {
+            self.st
+                .note_headers(fetched.final_url.as_str(), scan.header_set(rec));
             let (links, out) = scan.links_of(rec);
             self.add_links(id, links, out);
         }

@@ -49,10 +49,8 @@ pub(super) struct Rec {
     pub error_status: Option<u16>,
     headers: u32,
     file: u16,
-    /// The body was recorded as not JSON.
-    not_json: bool,
-    /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
-    pub unreadable: bool,
+    /// [`NOT_JSON`], [`UNREADABLE`] and [`EMPTY_LIST`], in one byte (a record stays 48).
+    flags: u8,
     /// Its [`History`] in [`ScannedSnapshot::histories`], or [`NONE`] (most lines).
     history: u32,
     /// Where the line is in its file (its body is read back from it on demand).
@@ -63,7 +61,37 @@ pub(super) struct Rec {
     out_of_scope: Range<u32>,
 }
 
+/// [`Rec`] flag: the body was recorded as not JSON.
+const NOT_JSON: u8 = 1;
+/// [`Rec`] flag: a 2xx whose body is not JSON: the resource exists, its links are unknown.
+const UNREADABLE: u8 = 2;
+/// [`Rec`] flag: a 2xx whose body is an empty JSON array (no such item, for one addressed by
+/// a query).
+const EMPTY_LIST: u8 = 4;
+
 impl Rec {
+    fn flag(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+
+    fn set(&mut self, f: u8, on: bool) {
+        if on {
+            self.flags |= f;
+        } else {
+            self.flags &= !f;
+        }
+    }
+
+    /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
+    pub fn unreadable(&self) -> bool {
+        self.flag(UNREADABLE)
+    }
+
+    /// A 2xx whose body is an empty JSON array.
+    pub fn empty_list(&self) -> bool {
+        self.flag(EMPTY_LIST)
+    }
+
     /// The status of a plain 2xx answer (no redirect to follow, nothing to retry, no earlier
     /// attempts to replay).
     pub fn ok_status(&self) -> Option<u16> {
@@ -433,6 +461,11 @@ impl ScannedSnapshot {
         (at(&rec.links), at(&rec.out_of_scope))
     }
 
+    /// The headers a record was answered with, borrowed.
+    pub(super) fn header_set(&self, rec: &Rec) -> &[(String, String)] {
+        &self.header_sets[rec.headers as usize]
+    }
+
     pub(super) fn headers(&self, rec: &Rec) -> Headers {
         self.header_sets[rec.headers as usize].clone()
     }
@@ -443,7 +476,7 @@ impl ScannedSnapshot {
     }
 
     fn read_body(&self, rec: &Rec) -> std::io::Result<bytes::Bytes> {
-        if rec.not_json {
+        if rec.flag(NOT_JSON) {
             return Ok(bytes::Bytes::from_static(NOT_JSON_BODY));
         }
         let mut line = vec![0u8; rec.len as usize];
@@ -763,8 +796,7 @@ impl ChunkReader {
             headers,
             history,
             file,
-            not_json,
-            unreadable: false,
+            flags: if not_json { NOT_JSON } else { 0 },
             len,
             offset: line_start,
             links: 0..0,
@@ -773,7 +805,8 @@ impl ChunkReader {
         if plain_ok(parsed.outcome).is_some() {
             // What the crawl does with the answer (`engine.rs`): the same body bytes, the
             // same extraction against the same URL.
-            rec.unreadable = not_json || unparsed;
+            rec.set(UNREADABLE, not_json || unparsed);
+            rec.set(EMPTY_LIST, super::engine::is_empty_list(body.as_ref()));
             let header_set = &chunk.header_sets[headers as usize];
             let found = self.extract(
                 rules,
@@ -1009,13 +1042,13 @@ mod tests {
         // surrogate) is there with unknown links, as in the crawl.
         let c5 = rec("http://127.0.0.1:8081/c/5");
         assert_eq!(scan.links_of(&c5).0.len(), 1);
-        assert!(!c5.unreadable);
+        assert!(!c5.unreadable());
         for u in ["html", "surrogate"] {
             let r = rec(&format!("http://127.0.0.1:8081/{u}"));
-            assert!(r.unreadable, "{u}");
+            assert!(r.unreadable(), "{u}");
             assert!(scan.links_of(&r).0.is_empty(), "{u}");
         }
-        assert!(!rec("http://127.0.0.1:8081/null").unreadable);
+        assert!(!rec("http://127.0.0.1:8081/null").unreadable());
         assert!(scan.recorded("http://127.0.0.1:8081/nope").is_none());
     }
 

@@ -46,6 +46,7 @@ use url::Url;
 use crate::canon;
 use crate::rules::{escape_token, KindId, LinkId, Pointer, Rules, Selector};
 
+pub use link_header::{notes as link_header_notes, Note, NOTE_MAX};
 pub use sink::LinkRef;
 
 /// The `pointer` of a link found in a `Link` header.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use super::{AuthForm, OAuth2, PathTemplate};
+use super::{AuthForm, IdPlace, OAuth2, PathTemplate};
 use crate::json::Value;
 use crate::rules::ServiceTls;
 use crate::vocab::Timestamp;
@@ -626,9 +626,18 @@ impl Rules {
 
     /// The kind of `service` whose path template matches `path_and_query`.
     fn kind_in(&self, service: ServiceId, path_and_query: &str) -> Option<KindId> {
+        // Only templates with `{id}` in the query match a URL with one: most URLs are
+        // compared with the templates of their own place only.
+        let place = if path_and_query.contains('?') {
+            IdPlace::Query
+        } else {
+            IdPlace::Segment
+        };
         self.kinds
             .iter()
-            .position(|k| k.service == service && k.path.matches(path_and_query))
+            .position(|k| {
+                k.service == service && k.path.place == place && k.path.matches(path_and_query)
+            })
             .map(|i| i as KindId)
     }
 
@@ -655,26 +664,23 @@ impl Rules {
     /// URL is an item of a kind: `/customers?id=eq.3` with an `{id}` in the query).
     pub fn collection_of(&self, url: &Url) -> Option<KindId> {
         let service = self.service_of(url)?;
-        if url.query().is_some() && self.kind_in(service, &path_and_query(url)).is_some() {
-            return None;
-        }
-        self.kinds.iter().enumerate().find_map(|(i, k)| {
+        let kind = self.kinds.iter().enumerate().find_map(|(i, k)| {
             (k.service == service && k.collection.as_deref() == Some(url.path()))
                 .then_some(i as KindId)
-        })
+        })?;
+        let item = url.query().is_some() && self.kind_in(service, &path_and_query(url)).is_some();
+        (!item).then_some(kind)
     }
 
     /// [`Rules::collection_of`] for a canonical URL given as text.
     pub fn collection_of_str(&self, url: &str) -> Option<KindId> {
         let (service, rest) = self.service_of_str(url)?;
-        let path = match rest.split_once('?') {
-            Some(_) if self.kind_in(service, rest).is_some() => return None,
-            Some((path, _)) => path,
-            None => rest,
-        };
-        self.kinds.iter().enumerate().find_map(|(i, k)| {
+        let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+        let kind = self.kinds.iter().enumerate().find_map(|(i, k)| {
             (k.service == service && k.collection.as_deref() == Some(path)).then_some(i as KindId)
-        })
+        })?;
+        let item = path.len() < rest.len() && self.kind_in(service, rest).is_some();
+        (!item).then_some(kind)
     }
 
     /// The kind whose JSON:API `type` is `t`.
