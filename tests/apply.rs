@@ -43,6 +43,7 @@ fn apply_opts(report: &Path, rules: &Path, execute: bool) -> ApplyOptions {
             ..RetryPolicy::default()
         },
         tls: Default::default(),
+        verify_wait: None,
     }
 }
 

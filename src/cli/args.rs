@@ -154,6 +154,11 @@ pub struct ApplyCmd {
     /// Retries of a transient failure.
     #[arg(long, value_name = "N", env = "BACAUDIT_RETRIES", default_value_t = RetryPolicy::default().retries)]
     pub retries: u32,
+    /// Seconds to keep reading a resource back until a write's effect shows (for eventually
+    /// consistent services); past it the operation is `no_effect` (or `unverified` after a
+    /// 202). [default: one read after a 2xx; up to 10 s of polling after a 202 Accepted]
+    #[arg(long, value_name = "SECS")]
+    pub verify_wait: Option<f64>,
     #[command(flatten)]
     pub tls: TlsArgs,
     /// No output but errors.
