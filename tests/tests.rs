@@ -2,6 +2,7 @@
 
 mod alias;
 mod apply;
+mod apply_real;
 mod auth;
 mod catalogue;
 mod ci_outputs;

@@ -221,7 +221,12 @@ pub async fn apply(opts: &ApplyOptions) -> Result<ApplyOutput, Error> {
             out,
             "{:<8} {:<6} {}  {}",
             entry.outcome.as_str(),
-            entry.method,
+            // The method sent (POST for a create by POST), else the plan's.
+            entry
+                .sent
+                .as_deref()
+                .and_then(|s| s.split(' ').next())
+                .unwrap_or(&entry.method),
             entry.url,
             entry.detail
         );
