@@ -299,9 +299,10 @@ pub struct ServeCmd {
     /// unanswered.
     #[arg(long, value_name = "SECS", default_value_t = ServeOptions::default().hold.as_secs_f64())]
     pub hold: f64,
-    /// Accept PUT, PATCH (JSON Patch) and DELETE and apply them in memory, so `apply
-    /// --execute` can be rehearsed against the served world (a DELETE also unlists the
-    /// resource from the pages that list it).
+    /// Accept PUT, POST (to a collection), PATCH (JSON Patch, JSON Merge Patch or a partial
+    /// JSON object) and DELETE and apply them in memory, so `apply --execute` can be rehearsed
+    /// against the served world in any patch or create dialect (a DELETE also unlists the
+    /// resource from the pages that list it; If-Match is honoured).
     #[arg(long)]
     pub writable: bool,
     /// Fail each request at random with this probability (0 to 1): a 503 or a connection
