@@ -154,6 +154,19 @@ async fn served_shop_repaired(dialect: &str) {
         16,
         "no new operation"
     );
+    // Without the journal every operation is re-checked and found repaired: nothing is sent
+    // (an array removal whose element moved is not sent again either).
+    let fresh = dir.path().join("fresh.ndjson");
+    let recheck = apply::apply(&ApplyOptions {
+        journal: Some(fresh.clone()),
+        ..apply_opts(&before, &rules_file, true)
+    })
+    .await
+    .unwrap();
+    assert_eq!(recheck.exit_code, 0, "{}", recheck.stdout);
+    for e in lines(&fresh) {
+        assert_eq!(e["outcome"], "skipped", "{e}");
+    }
     handle.shutdown().await;
 }
 

@@ -236,7 +236,18 @@ impl Client {
                     );
                 }
                 let doc: Value = serde_json::from_slice(&current.body).unwrap_or(Value::Null);
-                let still = still_applicable(op.body.as_ref(), &doc);
+                // The references this patch removes, where the report found them.
+                let refs: Vec<(&str, &str)> = op
+                    .findings
+                    .iter()
+                    .filter_map(|id| match findings.get(id.as_str()) {
+                        Some(ReportFinding::Link(l)) => {
+                            Some((l.pointer.as_deref()?, l.target.as_str()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let still = still_applicable(op.body.as_ref(), &doc, &refs);
                 if still.is_empty() {
                     return skip("the references are already removed");
                 }
@@ -527,12 +538,19 @@ fn refusal_hint(rules: &Rules, req: &Request, content_type: Option<&str>, status
 }
 
 /// The operations of a JSON Patch that still change `doc`: a `replace` whose value is not
-/// already that value, a `remove` whose path exists.
-pub(super) fn still_applicable(patch: Option<&Value>, doc: &Value) -> Vec<Value> {
+/// already that value, a `remove` whose path exists — and, for the removal of an array element
+/// that a finding of `refs` (pointer, target) located, only while the link at that pointer
+/// still names the target (an earlier removal shifts the elements after it: removing index 1
+/// again would remove another link).
+pub(super) fn still_applicable(
+    patch: Option<&Value>,
+    doc: &Value,
+    refs: &[(&str, &str)],
+) -> Vec<Value> {
     let Some(Value::Array(ops)) = patch else {
         return Vec::new();
     };
-    let doc = crate::json::Value::from(doc);
+    let json = crate::json::Value::from(doc);
     ops.iter()
         .filter(|op| {
             let Some(path) = op.get("path").and_then(Value::as_str) else {
@@ -541,16 +559,44 @@ pub(super) fn still_applicable(patch: Option<&Value>, doc: &Value) -> Vec<Value>
             let Ok(p) = Pointer::parse(path) else {
                 return false;
             };
-            match (op.get("op").and_then(Value::as_str), p.get(&doc)) {
+            match (op.get("op").and_then(Value::as_str), p.get(&json)) {
                 (Some("replace"), Some(v)) => {
                     Some(v) != op.get("value").map(crate::json::Value::from).as_ref()
                 }
-                (Some("remove"), Some(_)) => true,
+                (Some("remove"), Some(_)) => refs
+                    .iter()
+                    .filter(|(at, _)| *at == path || at.starts_with(&format!("{path}/")))
+                    .all(|(at, target)| doc.pointer(at).is_some_and(|v| names(v, target))),
                 _ => false,
             }
         })
         .cloned()
         .collect()
+}
+
+/// Whether a link value names `target`: the URL itself, a URL ending with its path, or its
+/// last path segment as an id.
+fn names(v: &Value, target: &str) -> bool {
+    let Ok(t) = Url::parse(target) else {
+        return false;
+    };
+    let path = t.path();
+    let id = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    match v {
+        Value::String(s) => {
+            s == target
+                || (!path.is_empty()
+                    && s.split(['?', '#'])
+                        .next()
+                        .is_some_and(|p| p.ends_with(path)))
+                || s == id
+        }
+        Value::Number(n) => n.to_string() == id,
+        Value::Object(m) => ["href", "@id", "id"]
+            .iter()
+            .any(|k| m.get(*k).is_some_and(|x| names(x, target))),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -568,11 +614,36 @@ mod tests {
         ]);
         let doc = json!({"a": 3, "b": null, "l": [1, 2]});
         assert_eq!(
-            still_applicable(Some(&patch), &doc),
+            still_applicable(Some(&patch), &doc, &[]),
             vec![
                 json!({"op":"replace","path":"/a","value":null}),
                 json!({"op":"remove","path":"/l/1"})
             ]
+        );
+    }
+
+    #[test]
+    fn an_array_removal_is_dropped_once_the_element_moved() {
+        let patch = json!([{"op":"remove","path":"/_links/products/1"}]);
+        let refs = [("/_links/products/1/href", "http://h/products/7")];
+        let before =
+            json!({"_links": {"products": [{"href": "/products/1"}, {"href": "/products/7"}]}});
+        assert_eq!(still_applicable(Some(&patch), &before, &refs).len(), 1);
+        // Already removed; what is at index 1 now is another link.
+        let after =
+            json!({"_links": {"products": [{"href": "/products/1"}, {"href": "/products/2"}]}});
+        assert!(still_applicable(Some(&patch), &after, &refs).is_empty());
+        let jsonapi =
+            json!({"data": [{"type": "products", "id": "1"}, {"type": "products", "id": "7"}]});
+        let patch = json!([{"op":"remove","path":"/data/1"}]);
+        assert_eq!(
+            still_applicable(
+                Some(&patch),
+                &jsonapi,
+                &[("/data/1", "http://h/products/7")]
+            )
+            .len(),
+            1
         );
     }
 
