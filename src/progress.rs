@@ -1,10 +1,12 @@
 //! The progress bar on stderr (indicatif): URLs discovered and fetched, failures, the fetch rate
-//! and the retries waiting out their backoff. Drawn only for a person at a terminal: hidden with
+//! the retries waiting out their backoff, and the services whose adaptive concurrency limit is
+//! lowest (with their smoothed latency). Drawn only for a person at a terminal: hidden with
 //! `-q` or when stderr is not a terminal. Logs go through it so they never tear the bar.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bacaudit::commands::Console;
@@ -21,7 +23,12 @@ pub struct Progress {
     started: AtomicBool,
     failed: AtomicU64,
     retrying: AtomicI64,
+    /// Each service's current concurrency limit and smoothed latency, once it changed.
+    limits: Mutex<BTreeMap<String, (usize, Duration)>>,
 }
+
+/// Services shown with their limit: the most constrained ones.
+const LIMITS_SHOWN: usize = 3;
 
 impl Progress {
     /// A bar drawn on stderr when it is a terminal and `quiet` is off; hidden otherwise.
@@ -49,6 +56,7 @@ impl Progress {
             started: AtomicBool::new(false),
             failed: AtomicU64::new(0),
             retrying: AtomicI64::new(0),
+            limits: Mutex::default(),
         };
         p.update_message();
         p
@@ -76,8 +84,31 @@ impl Progress {
     fn update_message(&self) {
         let failed = self.failed.load(Ordering::Relaxed);
         let retrying = self.retrying.load(Ordering::Relaxed).max(0);
-        self.bar
-            .set_message(format!("{failed} failed · {retrying} retrying"));
+        let mut message = format!("{failed} failed · {retrying} retrying");
+        message.push_str(&self.limits_text());
+        self.bar.set_message(message);
+    }
+
+    /// ` · limit orders 6 (31 ms), customers 12 (8 ms)`: the lowest limits first.
+    fn limits_text(&self) -> String {
+        let limits = self.limits.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by_limit: Vec<_> = limits.iter().collect();
+        by_limit.sort_by_key(|(name, (limit, _))| (*limit, *name));
+        let shown: Vec<String> = by_limit
+            .iter()
+            .take(LIMITS_SHOWN)
+            .map(|(name, (limit, latency))| format!("{name} {limit} ({} ms)", latency.as_millis()))
+            .collect();
+        if shown.is_empty() {
+            return String::new();
+        }
+        let more = by_limit.len().saturating_sub(LIMITS_SHOWN);
+        let more = if more > 0 {
+            format!(" +{more}")
+        } else {
+            String::new()
+        };
+        format!(" · limit {}{more}", shown.join(", "))
     }
 }
 
@@ -127,6 +158,17 @@ impl Observer for Progress {
 
     fn retrying(&self, delta: i64) {
         self.retrying.fetch_add(delta, Ordering::Relaxed);
+        self.update_message();
+    }
+
+    fn limit_changed(&self, service: &str, limit: usize, latency: Duration) {
+        if !self.drawn {
+            return;
+        }
+        self.limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(service.to_string(), (limit, latency));
         self.update_message();
     }
 }
@@ -188,6 +230,8 @@ mod tests {
             response: None,
             redirect: None,
             body: None,
+            earlier: &[],
+            detail: None,
         }
     }
 
@@ -222,6 +266,26 @@ mod tests {
         assert_eq!(p.bar.message(), "1 failed · 1 retrying");
         p.finish();
         assert!(p.bar.is_finished());
+    }
+
+    #[test]
+    fn shows_the_lowest_limits_with_their_latency() {
+        let p = Progress::with_target(ProgressDrawTarget::hidden(), true);
+        let ms = Duration::from_millis;
+        p.limit_changed("customers", 12, ms(8));
+        p.limit_changed("orders", 6, ms(31));
+        assert_eq!(
+            p.bar.message(),
+            "0 failed · 0 retrying · limit orders 6 (31 ms), customers 12 (8 ms)"
+        );
+        p.limit_changed("products", 40, ms(2));
+        p.limit_changed("payments", 3, ms(120));
+        p.limit_changed("orders", 9, ms(20));
+        assert_eq!(
+            p.bar.message(),
+            "0 failed · 0 retrying · limit payments 3 (120 ms), orders 9 (20 ms), \
+             customers 12 (8 ms) +1"
+        );
     }
 
     #[test]

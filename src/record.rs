@@ -182,11 +182,13 @@ impl Recorder {
     pub fn lines(event: &FetchEvent<'_>) -> Vec<Value> {
         match event.redirect {
             Some((status, to)) if event.outcome.is_ok() => {
-                let redirect =
+                let mut redirect =
                     json!({"url": event.url, "status": status, "headers": {"location": to}});
+                Recorder::add_earlier(&mut redirect, event);
                 let answer = Recorder::line(&FetchEvent {
                     url: to,
                     redirect: None,
+                    earlier: &[],
                     ..*event
                 });
                 vec![redirect, answer]
@@ -195,8 +197,27 @@ impl Recorder {
         }
     }
 
+    /// The attempts before the final one, when there were any (an extension of the format:
+    /// a replay answers them first, so its attempts, requests and retries are the live ones).
+    fn add_earlier(line: &mut Value, event: &FetchEvent<'_>) {
+        if event.earlier.is_empty() {
+            return;
+        }
+        let earlier = event.earlier.iter().map(|e| e.to_json()).collect();
+        if let Value::Object(m) = line {
+            m.insert("earlier".into(), Value::Array(earlier));
+        }
+    }
+
     /// The snapshot line for one final outcome (redirects not shown: see [`Recorder::lines`]).
     pub fn line(event: &FetchEvent<'_>) -> Value {
+        let mut line = Recorder::final_line(event);
+        Recorder::add_earlier(&mut line, event);
+        line
+    }
+
+    /// [`Recorder::line`] without the earlier attempts.
+    fn final_line(event: &FetchEvent<'_>) -> Value {
         let mut m = Map::new();
         m.insert("url".into(), json!(event.url));
         let failure = event.outcome.failure.as_deref();
@@ -207,6 +228,10 @@ impl Recorder {
                 m.insert("status".into(), json!(status));
             }
             m.insert("error".into(), json!(f.reason.as_str()));
+            // The error's own words (a timeout's limit, where a redirect went), so a replay
+            // says what the live crawl said.
+            let detail = event.detail.unwrap_or(&f.detail);
+            m.insert("detail".into(), json!(detail));
             return Value::Object(m);
         }
         m.insert("status".into(), json!(event.outcome.status.unwrap_or(200)));
@@ -299,6 +324,8 @@ mod tests {
             response: Some(&response),
             redirect: None,
             body: parsed,
+            earlier: &[],
+            detail: None,
         })
     }
 

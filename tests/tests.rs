@@ -11,6 +11,7 @@ mod cli;
 mod examples;
 mod explain;
 mod fuzz_regressions;
+mod gentle;
 mod headers;
 mod hostile;
 mod layers;

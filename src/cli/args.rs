@@ -272,6 +272,11 @@ pub struct CrawlCmd {
     /// Largest response body read, in bytes; a larger one is cut and reported.
     #[arg(long, value_name = "BYTES", default_value_t = LiveOptions::default().max_body)]
     pub max_body: usize,
+    /// Send every service as many requests at once as its `concurrency` (and --concurrency)
+    /// allows, from the start, instead of finding what it can take from its latency, 429s and
+    /// 503s (adaptive, the default; `adaptive = false` pins one service).
+    #[arg(long)]
+    pub fixed_concurrency: bool,
     #[command(flatten)]
     pub tls: TlsArgs,
 }
@@ -316,6 +321,18 @@ pub struct ServeCmd {
     /// Failures at most per URL with --chaos.
     #[arg(long, value_name = "N", default_value_t = Chaos::DEFAULT_MAX_FAILURES)]
     pub chaos_max: u32,
+    /// Milliseconds each answer takes (±20 % jitter): MS for every service, SERVICE=MS for
+    /// one (wins). May repeat.
+    #[arg(long, value_name = "[SERVICE=]MS")]
+    pub latency: Vec<String>,
+    /// Requests in flight a service takes at most; more are answered 503 at once, as a
+    /// saturated server: N for every service, SERVICE=N for one (wins). May repeat.
+    #[arg(long, value_name = "[SERVICE=]N")]
+    pub capacity: Vec<String>,
+    /// Milliseconds each answer takes longer per request already in flight to its service,
+    /// as a server that queues under load: MS or SERVICE=MS. May repeat.
+    #[arg(long, value_name = "[SERVICE=]MS")]
+    pub slow_under_load: Vec<String>,
     /// No `serving …` lines; only errors.
     #[arg(short, long)]
     pub quiet: bool,

@@ -13,7 +13,7 @@ use crate::commands::{baseline, serve, Output, Session};
 use crate::crawl::CrawlOptions;
 use crate::error::Error;
 use crate::http::RetryPolicy;
-use crate::serve::{Chaos, ServeOptions};
+use crate::serve::{Chaos, Fragility, ServeOptions};
 use crate::source::LiveOptions;
 
 pub use args::*;
@@ -53,7 +53,8 @@ async fn audit(a: AuditCmd, session: &Session) -> Result<Output, Error> {
 
 /// `crawl`, and `crawl --resume`.
 async fn crawl(c: CrawlCmd, session: &Session) -> Result<Output, Error> {
-    let opts = common_options(&c.common, &c.limits)?;
+    let mut opts = common_options(&c.common, &c.limits)?;
+    opts.crawl.adaptive = !c.fixed_concurrency;
     let live = LiveOptions {
         timeout: seconds("--timeout", c.timeout)?,
         max_body: c.max_body,
@@ -130,9 +131,34 @@ async fn serve_snapshot(s: ServeCmd, session: &Session) -> Result<Output, Error>
             seed: s.chaos_seed,
             max_failures: s.chaos_max,
         }),
+        fragility: fragility(&s)?,
         ..ServeOptions::default()
     };
     serve::command(&s.rules, &s.snapshot, opts, s.quiet, session).await
+}
+
+/// `serve --latency`, `--capacity` and `--slow-under-load`.
+fn fragility(s: &ServeCmd) -> Result<Fragility, Error> {
+    let mut f = Fragility::default();
+    let ms = |v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))
+    };
+    for arg in &s.latency {
+        f.parse_into("--latency", arg, ms, |l, v| l.latency = Some(v))?;
+    }
+    for arg in &s.slow_under_load {
+        f.parse_into("--slow-under-load", arg, ms, |l, v| {
+            l.slow_under_load = Some(v)
+        })?;
+    }
+    let count = |v: &str| v.parse::<usize>().ok().filter(|n| *n > 0);
+    for arg in &s.capacity {
+        f.parse_into("--capacity", arg, count, |l, v| l.capacity = Some(v))?;
+    }
+    Ok(f)
 }
 
 #[cfg(test)]

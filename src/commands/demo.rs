@@ -1,6 +1,11 @@
 //! `bacaudit demo`: the bundled shop world (rules and snapshot built into the binary) served on
 //! ephemeral loopback ports with a flaky products service, crawled live, and reported.
 //!
+//! Products is also fragile, as a service just restored: each answer takes a few milliseconds
+//! more for every request already in flight, and over [`FLAKY_CAPACITY`] in flight it answers
+//! 503 at once. The crawl's adaptive concurrency holds it where it stays fast: the demo says
+//! how many requests were refused over capacity (none, when the limiter does its job).
+//!
 //! The crawl finds what `audit` finds in `fixtures/shop/` (8 broken links, 5 orphans,
 //! 9 unresolved), with the served ports in the URLs. The recorded timeout is served as a held
 //! request and the demo's request timeout is short ([`DemoOptions::timeout`]), so it costs a
@@ -18,7 +23,7 @@ use crate::crawl::{Observer, Stop};
 use crate::error::Error;
 use crate::report::{Format, ReportTarget};
 use crate::rules;
-use crate::serve::{self, Flaky, ServeHandle, ServeOptions};
+use crate::serve::{self, Flaky, Fragility, Load, ServeHandle, ServeOptions};
 use crate::source::{LiveOptions, Snapshot};
 
 /// The bundled rules (`rules/shop.toml`).
@@ -30,6 +35,11 @@ pub const RULES_NAME: &str = "rules/shop.toml";
 pub const SNAPSHOT_NAME: &str = "fixtures/shop/shop.ndjson";
 /// The service that answers 503 now and then.
 pub const FLAKY_SERVICE: &str = "products";
+/// Requests in flight the flaky service takes; more are refused with 503.
+pub const FLAKY_CAPACITY: usize = 24;
+/// The flaky service's answers: this long, plus [`FLAKY_SLOWDOWN`] per request in flight.
+pub const FLAKY_LATENCY: Duration = Duration::from_millis(4);
+pub const FLAKY_SLOWDOWN: Duration = Duration::from_millis(2);
 /// Report files the demo writes, when their format exists.
 pub const REPORT_FILES: &[&str] = &["report.json", "report.html", "report.md"];
 /// The rebased rules the demo crawls with, written beside the reports.
@@ -76,6 +86,8 @@ pub struct DemoOutput {
     pub out_dir: PathBuf,
     /// The report files written.
     pub reports: Vec<PathBuf>,
+    /// Requests the flaky service refused over its capacity (503s caused by load).
+    pub refused: u64,
 }
 
 impl DemoOutput {
@@ -87,7 +99,9 @@ impl DemoOutput {
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
         format!(
-            "reports written to {}: {}",
+            "{FLAKY_SERVICE} (fragile: slower under load, {FLAKY_CAPACITY} requests in flight at \
+             most): {} refused over capacity\nreports written to {}: {}",
+            self.refused,
             self.out_dir.display(),
             files.join(", ")
         )
@@ -116,6 +130,18 @@ pub async fn start(opts: &DemoOptions) -> Result<Demo, Error> {
                 fraction: opts.flaky,
                 seed: opts.seed,
             }),
+            fragility: Fragility {
+                per_service: [(
+                    FLAKY_SERVICE.to_string(),
+                    Load {
+                        latency: Some(FLAKY_LATENCY),
+                        capacity: Some(FLAKY_CAPACITY),
+                        slow_under_load: Some(FLAKY_SLOWDOWN),
+                    },
+                )]
+                .into(),
+                ..Fragility::default()
+            },
             ..ServeOptions::default()
         },
     )
@@ -165,11 +191,13 @@ impl Demo {
             ..LiveOptions::default()
         };
         let result = run::crawl(&opts, live, None, observer, stop).await;
+        let refused = self.server.refused_over_capacity();
         self.server.shutdown().await;
         Ok(DemoOutput {
             run: result?,
             out_dir: self.out_dir,
             reports,
+            refused,
         })
     }
 }

@@ -21,6 +21,7 @@ pub async fn command(
     session: &Session,
 ) -> Result<Output, Error> {
     let chaos = opts.chaos.is_some();
+    let capacity = opts.fragility.is_set();
     let rules = rules::load(rules)?;
     let snapshot = Arc::new(Snapshot::load(snapshot)?);
     let interrupted = serve::interrupted();
@@ -30,11 +31,17 @@ pub async fn command(
     }
     interrupted.await;
     let injected = handle.chaos_injected();
+    let refused = handle.refused_over_capacity();
     handle.shutdown().await;
     if chaos && !quiet {
         session
             .console
             .print(&format!("chaos: {injected} requests failed on purpose\n"));
+    }
+    if capacity && !quiet {
+        session
+            .console
+            .print(&format!("capacity: {refused} requests refused with 503\n"));
     }
     Ok(Output {
         exit_code: exit::OK,

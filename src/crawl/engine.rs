@@ -18,7 +18,7 @@ use crate::http::RetryPolicy;
 use crate::intern::hash;
 use crate::rules::{KindId, Rules, ServiceId};
 use crate::source::snapshot::parse_body;
-use crate::source::{Response, Source};
+use crate::source::{Earlier, Response, Source};
 use crate::vocab::{Class, Reason};
 
 /// How a crawl is bounded.
@@ -67,6 +67,11 @@ pub struct FetchEvent<'a> {
     pub redirect: Option<(u16, &'a str)>,
     /// The parsed JSON body (only with `keep_bodies`).
     pub body: Option<&'a serde_json::Value>,
+    /// The attempts before the last one (what made the crawl try again).
+    pub earlier: &'a [Earlier],
+    /// The last attempt's failure detail, before `after N attempts` was added to it (`None`:
+    /// the outcome's detail).
+    pub detail: Option<&'a str>,
 }
 
 /// Watches a crawl as it goes (progress bar, recorder). Called from the crawl loop only.
@@ -321,6 +326,10 @@ pub(super) struct Done<'a> {
     /// Not requested: a replayed `service_unavailable`.
     pub skipped: bool,
     pub unreadable: bool,
+    /// The attempts before the last one.
+    pub earlier: &'a [Earlier],
+    /// The last attempt's failure detail, before `after N attempts`.
+    pub detail: Option<&'a str>,
 }
 
 impl<'a> Done<'a> {
@@ -341,6 +350,8 @@ impl<'a> Done<'a> {
             body,
             skipped: fetched.skipped,
             unreadable,
+            earlier: &fetched.earlier,
+            detail: fetched.detail.as_deref(),
         }
     }
 }
@@ -487,6 +498,8 @@ impl State {
             response: None,
             redirect: None,
             body: None,
+            earlier: &[],
+            detail: None,
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -512,6 +525,8 @@ impl State {
             response: None,
             redirect: None,
             body: None,
+            earlier: &[],
+            detail: None,
         });
         self.g.nodes[id as usize].state = NodeState::Done(outcome);
     }
@@ -600,6 +615,8 @@ impl State {
             response: done.response,
             redirect: done.redirect,
             body: done.body,
+            earlier: done.earlier,
+            detail: done.detail,
         });
 
         // The circuit breaker counts whole fetches that ended transient.

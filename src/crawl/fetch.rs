@@ -13,7 +13,7 @@ use crate::canon;
 use crate::graph::{Failure, Outcome};
 use crate::http::{self, classify_status, Next, RetryPolicy, Retryable, Verdict};
 use crate::rules::{Rules, ServiceId};
-use crate::source::{Attempt, Response, Source};
+use crate::source::{Attempt, Earlier, History, Response, Source};
 use crate::vocab::{Class, Reason};
 
 /// Redirects followed for one attempt; the next one is `too_many_redirects`.
@@ -32,6 +32,10 @@ pub(crate) struct Fetched {
     pub requests: Vec<(ServiceId, u32)>,
     /// Not requested: a replayed `service_unavailable`.
     pub skipped: bool,
+    /// The attempts before the last one, for the recording.
+    pub earlier: Vec<Earlier>,
+    /// The last attempt's failure detail, before `after N attempts` was added to it.
+    pub detail: Option<String>,
 }
 
 pub(crate) struct Fetcher<S> {
@@ -60,9 +64,13 @@ impl<S: Source> Fetcher<S> {
             fetcher: self,
             url,
             requests: Vec::new(),
+            history: self.source.history(url),
+            tries: Vec::new(),
         };
         let (tried, attempts) = http::retry(&self.policy, &mut job).await;
         let requests = job.requests;
+        let mut earlier = job.tries;
+        earlier.truncate(attempts.saturating_sub(1) as usize);
         match tried {
             Tried::Ok(resp, final_url, redirect) => Fetched {
                 outcome: Outcome {
@@ -75,14 +83,18 @@ impl<S: Source> Fetcher<S> {
                 redirect,
                 requests,
                 skipped: false,
+                earlier,
+                detail: None,
             },
             Tried::Skipped(detail) => Fetched {
-                outcome: failed(None, 0, Reason::ServiceUnavailable, detail),
+                outcome: failed(None, 0, Reason::ServiceUnavailable, detail.clone()),
                 response: None,
                 final_url: url.clone(),
                 redirect: None,
                 requests,
                 skipped: true,
+                earlier,
+                detail: Some(detail),
             },
             Tried::Failed {
                 reason,
@@ -92,18 +104,20 @@ impl<S: Source> Fetcher<S> {
                 at,
                 ..
             } => {
-                let detail = if attempts > 1 {
+                let shown = if attempts > 1 {
                     format!("{detail} after {attempts} attempts")
                 } else {
-                    detail
+                    detail.clone()
                 };
                 Fetched {
-                    outcome: failed(status, attempts, reason, detail),
+                    outcome: failed(status, attempts, reason, shown),
                     response,
                     final_url: at,
                     redirect: None,
                     requests,
                     skipped: false,
+                    earlier,
+                    detail: Some(detail),
                 }
             }
         }
@@ -127,10 +141,7 @@ impl<S: Source> Fetcher<S> {
             if let Some(p) = &self.pacers[service as usize] {
                 p.acquire().await;
             }
-            match requests.iter_mut().find(|(s, _)| *s == service) {
-                Some((_, n)) => *n += 1,
-                None => requests.push((service, 1)),
-            }
+            count(requests, service);
             let started = tokio::time::Instant::now();
             let attempt = self.source.fetch(&current).await;
             if self.source.sleeps_for(&current) {
@@ -231,6 +242,14 @@ impl<S: Source> Fetcher<S> {
     }
 }
 
+/// One more request to `service`.
+fn count(requests: &mut Vec<(ServiceId, u32)>, service: ServiceId) {
+    match requests.iter_mut().find(|(s, _)| *s == service) {
+        Some((_, n)) => *n += 1,
+        None => requests.push((service, 1)),
+    }
+}
+
 /// A failed outcome (its class follows from the reason).
 fn failed(status: Option<u16>, attempts: u32, reason: Reason, detail: String) -> Outcome {
     Outcome {
@@ -264,6 +283,52 @@ enum Tried {
 }
 
 impl Tried {
+    /// A recorded earlier attempt of `url`, replayed.
+    fn earlier(e: &Earlier, url: &Url) -> Tried {
+        let reason = e.reason();
+        Tried::Failed {
+            reason,
+            detail: match e.outcome {
+                Ok(status) => status_text(status),
+                Err(r) => crate::source::snapshot::recorded_detail(r),
+            },
+            status: e.outcome.ok(),
+            retry_after: e
+                .retry_after
+                .as_deref()
+                .and_then(|v| http::parse_retry_after(v, std::time::SystemTime::now())),
+            response: None,
+            at: url.clone(),
+        }
+    }
+
+    /// This try as the recording keeps an earlier attempt.
+    fn as_earlier(&self) -> Earlier {
+        let (outcome, retry_after) = match self {
+            Tried::Ok(resp, ..) => (Ok(resp.status), None),
+            Tried::Skipped(_) => (Err(Reason::ServiceUnavailable), None),
+            Tried::Failed {
+                reason,
+                status,
+                response,
+                ..
+            } => (
+                match status {
+                    Some(s) if classify_status(*s) == Verdict::Failed(*reason) => Ok(*s),
+                    _ => Err(*reason),
+                },
+                response
+                    .as_ref()
+                    .and_then(|r| r.header("retry-after"))
+                    .map(str::to_string),
+            ),
+        };
+        Earlier {
+            outcome,
+            retry_after,
+        }
+    }
+
     fn of(hop: Hop, attempt: u32) -> Tried {
         let (resp, at, redirect) = match hop {
             Hop::Failed(Reason::ServiceUnavailable, detail, _, _) if attempt == 1 => {
@@ -310,14 +375,32 @@ struct Job<'a, S> {
     fetcher: &'a Fetcher<S>,
     url: &'a Url,
     requests: Vec<(ServiceId, u32)>,
+    /// What a recording holds of this fetch: its earlier attempts are replayed first.
+    history: Option<Arc<History>>,
+    /// Every try so far, as a recording keeps it.
+    tries: Vec<Earlier>,
 }
 
 impl<S: Source> Retryable for Job<'_, S> {
     type Output = Tried;
 
     async fn attempt(&mut self, attempt: u32) -> Tried {
+        let recorded = self
+            .history
+            .as_ref()
+            .and_then(|h| h.earlier.get(attempt as usize - 1));
+        if let Some(e) = recorded {
+            // A recorded earlier attempt: one request, as in the crawl that recorded it.
+            if let Some(service) = self.fetcher.rules.service_of(self.url) {
+                count(&mut self.requests, service);
+            }
+            self.tries.push(e.clone());
+            return Tried::earlier(e, self.url);
+        }
         let hop = self.fetcher.follow(self.url, &mut self.requests).await;
-        Tried::of(hop, attempt)
+        let tried = Tried::of(hop, attempt);
+        self.tries.push(tried.as_earlier());
+        tried
     }
 
     fn next(&self, tried: &Tried, _attempt: u32) -> Next {

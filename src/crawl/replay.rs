@@ -11,7 +11,7 @@ use super::engine::{CrawlOptions, Done, Observer, State, Stop};
 use super::fetch::Fetcher;
 use super::scan::{Link, ScannedSnapshot, NONE};
 use crate::graph::{Edge, Graph, NodeId, Outcome};
-use crate::source::{Attempt, Response, Source};
+use crate::source::{Attempt, History, Response, Source};
 
 /// Crawls `scan` from every service's seeds, as [`crawl`](super::crawl) would over the same
 /// snapshot, and returns the reference graph. Recorded rate limits are not waited for: a
@@ -108,6 +108,8 @@ impl Replay<'_> {
                     body: None,
                     skipped: false,
                     unreadable: rec.unreadable,
+                    earlier: &[],
+                    detail: None,
                 },
             );
             let (links, out) = scan.links_of(rec);
@@ -233,10 +235,22 @@ impl Source for ScanSource {
             }),
             Err(reason) => Attempt::Failed {
                 reason,
-                detail: crate::source::snapshot::recorded_detail(reason),
+                detail: self
+                    .scan
+                    .history(rec)
+                    .and_then(|h| h.detail.clone())
+                    .unwrap_or_else(|| crate::source::snapshot::recorded_detail(reason)),
                 status: rec.error_status,
             },
         }
+    }
+
+    fn history(&self, url: &Url) -> Option<Arc<History>> {
+        let rec = self
+            .scan
+            .id(url.as_str())
+            .and_then(|id| self.scan.rec(id))?;
+        self.scan.history(rec)
     }
 
     fn sleeps(&self) -> bool {

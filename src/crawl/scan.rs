@@ -20,7 +20,7 @@ use crate::source::snapshot::{
     SnapshotEntry, NOT_JSON_BODY,
 };
 use crate::source::SnapshotError;
-use crate::source::{Headers, Recorded};
+use crate::source::{Headers, History, Recorded};
 use crate::vocab::Reason;
 
 /// No record / no node.
@@ -53,6 +53,8 @@ pub(super) struct Rec {
     not_json: bool,
     /// A 2xx whose body is not JSON: the resource exists, its links are unknown.
     pub unreadable: bool,
+    /// Its [`History`] in [`ScannedSnapshot::histories`], or [`NONE`] (most lines).
+    history: u32,
     /// Where the line is in its file (its body is read back from it on demand).
     len: u32,
     offset: u64,
@@ -62,9 +64,10 @@ pub(super) struct Rec {
 }
 
 impl Rec {
-    /// The status of a plain 2xx answer (no redirect to follow, nothing to retry).
+    /// The status of a plain 2xx answer (no redirect to follow, nothing to retry, no earlier
+    /// attempts to replay).
     pub fn ok_status(&self) -> Option<u16> {
-        plain_ok(self.outcome)
+        plain_ok(self.outcome).filter(|_| self.history == NONE)
     }
 }
 
@@ -87,6 +90,8 @@ pub struct ScannedSnapshot {
     recs: Vec<Rec>,
     links: Vec<Link>,
     header_sets: Vec<Headers>,
+    /// The histories of the lines that have one.
+    histories: Vec<Arc<History>>,
 }
 
 /// What one thread read from one byte range of a file. Its buffers go back to the readers
@@ -101,6 +106,8 @@ struct Chunk {
     recs: Vec<(u32, Rec)>,
     links: Vec<Link>,
     header_sets: Vec<Vec<(String, String)>>,
+    /// The histories of the chunk's lines that have one (`Rec::history` indexes it).
+    histories: Vec<Arc<History>>,
     lines: usize,
     /// The first bad line: (line number within the chunk, error).
     error: Option<(usize, SnapshotError)>,
@@ -115,6 +122,7 @@ impl Chunk {
         self.recs.clear();
         self.links.clear();
         self.header_sets.clear();
+        self.histories.clear();
         self.lines = 0;
         self.error = None;
         self.stopped = false;
@@ -141,6 +149,7 @@ impl ScannedSnapshot {
             recs: Vec::new(),
             links: Vec::new(),
             header_sets: Vec::new(),
+            histories: Vec::new(),
         };
         let mut header_ids: FxHashMap<Vec<(String, String)>, u32> = FxHashMap::default();
         for (fi, file_path) in paths.iter().enumerate() {
@@ -310,6 +319,7 @@ impl ScannedSnapshot {
             recs,
             links,
             header_sets,
+            histories,
             ..
         } = chunk;
         let header_remap: Vec<u32> = header_sets
@@ -346,6 +356,10 @@ impl ScannedSnapshot {
             rec.headers = header_remap[rec.headers as usize];
             rec.links = shift(&rec.links);
             rec.out_of_scope = shift(&rec.out_of_scope);
+            if rec.history != NONE {
+                self.histories.push(histories[rec.history as usize].clone());
+                rec.history = self.histories.len() as u32 - 1;
+            }
             let url = url_remap[url as usize] as usize;
             if self.rec_of[url] == NONE {
                 self.rec_of[url] = self.recs.len() as u32;
@@ -423,6 +437,11 @@ impl ScannedSnapshot {
         self.header_sets[rec.headers as usize].clone()
     }
 
+    /// A record's earlier attempts and recorded detail, if it has any.
+    pub(super) fn history(&self, rec: &Rec) -> Option<Arc<History>> {
+        (rec.history != NONE).then(|| self.histories[rec.history as usize].clone())
+    }
+
     fn read_body(&self, rec: &Rec) -> std::io::Result<bytes::Bytes> {
         if rec.not_json {
             return Ok(bytes::Bytes::from_static(NOT_JSON_BODY));
@@ -458,6 +477,7 @@ impl Recorded for ScannedSnapshot {
             error_status: rec.error_status,
             headers: self.headers(rec),
             body,
+            history: self.history(rec),
         })
     }
 }
@@ -730,10 +750,18 @@ impl ChunkReader {
         // Canonical already (`parse_line` made it so): parsed only if a relative link needs it.
         let url = parsed.url.as_str();
         let id = self.urls.push(url);
+        let history = match parsed.history.take() {
+            Some(h) => {
+                chunk.histories.push(Arc::new(h));
+                chunk.histories.len() as u32 - 1
+            }
+            None => NONE,
+        };
         let mut rec = Rec {
             outcome: parsed.outcome,
             error_status: parsed.error_status,
             headers,
+            history,
             file,
             not_json,
             unreadable: false,
@@ -920,6 +948,12 @@ mod tests {
             &|_| None,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_record_stays_small() {
+        // A million records: the history index fits in what was padding.
+        assert_eq!(std::mem::size_of::<Rec>(), 48);
     }
 
     #[test]

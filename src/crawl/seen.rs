@@ -55,6 +55,7 @@ impl Recorded for Seen<'_> {
             error_status,
             headers: Vec::new().into(),
             body,
+            history: None,
         })
     }
 }

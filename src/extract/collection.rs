@@ -1,6 +1,7 @@
 //! `collection` pages (APIs without hypermedia): on a kind's list page, each element of the
 //! list is a representation of the kind, whose URL is its self link or else the kind's path
-//! filled with the id at the kind's `id_pointer`.
+//! filled with the id at the kind's `id_pointer`. The list is where the kind's
+//! `items_pointer` says (`/rows`, `/value`), else in one of the usual places.
 
 use crate::json::Value;
 use url::Url;
@@ -16,7 +17,11 @@ pub(super) fn find_list<'b>(
     body: &'b Value<'b>,
 ) -> Option<(&'b [Value<'b>], KindId)> {
     let kind = rules.collection_of_str(url)?;
-    Some((list_of(body)?, kind))
+    let list = match &rules.kind(kind).items_pointer {
+        Some(p) => p.get(body)?.as_array()?,
+        None => list_of(body)?,
+    };
+    Some((list, kind))
 }
 
 /// The body itself if it is an array, else the first array at `/results`, `/data`, `/items`,
@@ -160,6 +165,29 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn items_pointer_names_the_list() {
+        let r = shop_builder()
+            .collection("customer", "/customers")
+            .items_pointer("customer", "/rows")
+            .build();
+        let page = "http://127.0.0.1:8081/customers?_next=2";
+        let body = json!({"items": [{"id": 9}], "rows": [{"id": 1}], "next_url": null});
+        let x = run(&r, page, &body);
+        assert_eq!(
+            rows(&r, &x.links),
+            vec![row(
+                page,
+                "/rows/0/id",
+                "http://127.0.0.1:8081/customers/1",
+                "-"
+            )]
+        );
+        // Nothing there (or no array): no list, and no guessing among the usual places.
+        let x = run(&r, page, &json!({"items": [{"id": 9}]}));
+        assert!(x.links.is_empty());
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub(super) fn extract(w: &mut Walker<'_>, headers: &[(String, String)]) {
             if l.target.contains('{') {
                 continue;
             }
-            if let Some(target) = w.resolve(l.target) {
+            if let Some(target) = w.resolve_fetched(l.target) {
                 let rels = Rels::Header(l.rel.as_deref().unwrap_or(""));
                 w.emit_at(0, HEADER_POINTER, target, rels, None);
             }

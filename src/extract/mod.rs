@@ -30,6 +30,7 @@ mod hal;
 mod jsonapi;
 mod jsonld;
 mod link_header;
+mod odata;
 mod plain;
 mod pointers;
 mod sink;
@@ -270,6 +271,8 @@ pub(crate) struct Walker<'a> {
     collection: Option<(&'a [Value<'a>], KindId)>,
     /// Some service has aliases: links are moved from them to base URLs ([`Rules::unalias`]).
     aliased: bool,
+    /// An OData document's `@odata.context` URL: its relative URLs resolve against it.
+    odata_base: Option<Url>,
 }
 
 impl<'a> Walker<'a> {
@@ -304,11 +307,13 @@ impl<'a> Walker<'a> {
             sink,
             collection: None,
             aliased: rules.has_aliases(),
+            odata_base: None,
         }
     }
 
     /// Walks the fetched body (the root is always the fetched resource), then its rules.
     fn root(&mut self, body: &'a Value<'a>, jsonapi_header: bool) {
+        self.odata_base = odata::context(body).and_then(|c| self.resolve(c));
         match body {
             Value::Object(m) if jsonapi_header || jsonapi::is_document(m) => {
                 self.members(m, Mode::JsonApiDoc, 1)
@@ -460,6 +465,7 @@ impl<'a> Walker<'a> {
             Mode::Plain => hal::self_link(m)
                 .or_else(|| siren::self_link(m))
                 .or_else(|| jsonld::self_link(m))
+                .or_else(|| odata::self_link(m))
                 .or_else(|| plain::self_link(m)),
         }
     }
@@ -476,7 +482,8 @@ impl<'a> Walker<'a> {
             let inert = match v {
                 Value::Number(_) | Value::Bool(_) | Value::Null => true,
                 Value::String(s) => {
-                    let special = k == "@id" || (k == "href" && mode == Mode::CjItem);
+                    let special =
+                        k == "@id" || (k == "href" && mode == Mode::CjItem) || odata::is_control(k);
                     !special && !plain::looks_absolute_http(s)
                 }
                 _ => false,
@@ -498,6 +505,7 @@ impl<'a> Walker<'a> {
             // HAL-FORMS templates and JSON-LD context / type IRIs are not references.
             ("_templates" | "@context" | "@type", _) => {}
             ("@id", _) => jsonld::id(self, v),
+            (k, _) if odata::is_control(k) => odata::control(self, k, v),
             ("links", Value::Array(a)) => siren::link_array(self, a, depth),
             ("links", Value::Object(l)) if jsonapi => jsonapi::links(self, l),
             ("entities", Value::Array(a)) => siren::entities(self, a, depth),
@@ -569,8 +577,20 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// An href resolved against the fetched URL and canonicalized ([`canon::resolve`]).
+    /// An href of the body resolved and canonicalized ([`canon::resolve`]): against the
+    /// OData context URL in an OData document, else against the fetched URL.
     pub(crate) fn resolve(&self, href: &str) -> Option<Url> {
+        match &self.odata_base {
+            Some(base) => {
+                let origins = self.rules.services.iter().map(|s| &s.base_url);
+                canon::resolve_among(base, origins, href)
+            }
+            None => self.resolve_fetched(href),
+        }
+    }
+
+    /// An href resolved against the fetched URL and canonicalized (`Link` headers).
+    pub(crate) fn resolve_fetched(&self, href: &str) -> Option<Url> {
         let origins = self.rules.services.iter().map(|s| &s.base_url);
         let base = self.base_url.get_or_init(|| {
             let origins = self.rules.services.iter().map(|s| &s.base_url);

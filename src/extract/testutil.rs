@@ -8,8 +8,8 @@ use url::Url;
 
 use super::{extract, Extracted};
 use crate::rules::{
-    BrokenAction, Kind, KindId, LinkRule, OrphanAction, PathTemplate, Pointer, PointerPattern,
-    Rules, Selector, Service,
+    BrokenAction, Kind, KindId, LinkRule, PathTemplate, Pointer, PointerPattern, Rules, Selector,
+    Service,
 };
 
 pub const CUSTOMERS: &str = "http://127.0.0.1:8081";
@@ -43,18 +43,9 @@ impl Builder {
             .iter()
             .position(|s| s.name == service)
             .unwrap() as u16;
-        self.0.kinds.push(Kind {
-            name: name.into(),
-            service,
-            path: PathTemplate::parse(path).unwrap(),
-            must_be_referenced_by: Vec::new(),
-            on_orphan: OrphanAction::Manual,
-            jsonapi_type: None,
-            collection: None,
-            id_pointer: Pointer::parse("/id").unwrap(),
-            links: Vec::new(),
-            timestamp: None,
-        });
+        self.0
+            .kinds
+            .push(Kind::new(name, service, PathTemplate::parse(path).unwrap()));
         self
     }
 
@@ -69,6 +60,11 @@ impl Builder {
 
     pub fn collection(mut self, kind: &str, path: &str) -> Self {
         self.kind_mut(kind).collection = Some(path.into());
+        self
+    }
+
+    pub fn items_pointer(mut self, kind: &str, p: &str) -> Self {
+        self.kind_mut(kind).items_pointer = Some(Pointer::parse(p).unwrap());
         self
     }
 

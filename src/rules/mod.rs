@@ -9,6 +9,7 @@ mod locate;
 mod model;
 mod parse;
 mod raw;
+mod template;
 mod tls;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use credentials::{AuthForm, ClientAuth, OAuth2};
 pub use model::*;
 pub use parse::parse;
+pub use template::{IdPlace, PathTemplate};
 pub use tls::{read_ca, read_cert, read_key, ClientIdentity, PemFile, ServiceTls};
 
 /// A rules file that cannot be used. Displays as `file:line: key `a.b`: message`.

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use super::{AuthForm, OAuth2};
-use crate::canon;
+use super::{AuthForm, OAuth2, PathTemplate};
 use crate::json::Value;
 use crate::rules::ServiceTls;
 use crate::vocab::Timestamp;
@@ -290,10 +289,35 @@ pub struct Kind {
     pub collection: Option<String>,
     /// Where a listed record keeps its id (default `/id`).
     pub id_pointer: Pointer,
+    /// Where a `collection` page keeps its list (`items_pointer`); None: the body itself if
+    /// it is an array, else the first array among the usual places.
+    pub items_pointer: Option<Pointer>,
     /// The link rules declared on this kind (ids into [`Rules::links`]).
     pub links: Vec<LinkId>,
     /// Where an item's body keeps the RFC 3339 time it was written (`timestamp`).
     pub timestamp: Option<Pointer>,
+}
+
+impl Kind {
+    /// A kind with the defaults every key has when the rules leave it out: no orphan rule,
+    /// no collection, ids at `/id`, no links.
+    pub fn new(name: impl Into<String>, service: ServiceId, path: PathTemplate) -> Kind {
+        Kind {
+            name: name.into(),
+            service,
+            path,
+            must_be_referenced_by: Vec::new(),
+            on_orphan: OrphanAction::default(),
+            jsonapi_type: None,
+            collection: None,
+            id_pointer: Pointer {
+                tokens: vec!["id".to_string()],
+            },
+            items_pointer: None,
+            links: Vec::new(),
+            timestamp: None,
+        }
+    }
 }
 
 /// One declared link: `order.customer`.
@@ -532,73 +556,11 @@ pub fn escape_token(t: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A path template with exactly one `{id}` that matches one non-empty path segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathTemplate {
-    /// Text before `{id}`, as written (`/customers/`).
-    pub prefix: String,
-    /// Text after `{id}` (often empty).
-    pub suffix: String,
-}
-
-impl PathTemplate {
-    /// Parses a template; errors name what is wrong.
-    pub fn parse(s: &str) -> Result<PathTemplate, String> {
-        if !s.starts_with('/') {
-            return Err(format!("path `{s}` must start with `/`"));
-        }
-        let n = s.matches("{id}").count();
-        if n != 1 {
-            return Err(format!(
-                "path `{s}` must contain exactly one `{{id}}` (found {n})"
-            ));
-        }
-        let (prefix, suffix) = s.split_once("{id}").expect("one {id}");
-        if prefix.contains(['{', '}']) || suffix.contains(['{', '}']) {
-            return Err(format!("path `{s}` has a placeholder other than `{{id}}`"));
-        }
-        if !prefix.ends_with('/') || !(suffix.is_empty() || suffix.starts_with('/')) {
-            return Err(format!("path `{s}`: `{{id}}` must be a whole path segment"));
-        }
-        if s.contains(['?', '#']) {
-            return Err(format!("path `{s}` must not have a query or fragment"));
-        }
-        Ok(PathTemplate {
-            prefix: canon::normalize_path(prefix),
-            suffix: canon::normalize_path(suffix),
-        })
-    }
-
-    /// The id segment this template matches in a canonical path, as it is in the path.
-    fn id_segment<'p>(&self, path: &'p str) -> Option<&'p str> {
-        let rest = path.strip_prefix(self.prefix.as_str())?;
-        let seg = if self.suffix.is_empty() {
-            rest
-        } else {
-            rest.strip_suffix(self.suffix.as_str())?
-        };
-        (!seg.is_empty() && !seg.contains('/')).then_some(seg)
-    }
-
-    /// Whether this template matches a canonical path.
-    pub fn matches(&self, path: &str) -> bool {
-        self.id_segment(path).is_some()
-    }
-
-    /// The id this template matches in a canonical path, percent-decoded.
-    pub fn match_path(&self, path: &str) -> Option<String> {
-        let seg = self.id_segment(path)?;
-        Some(
-            percent_encoding::percent_decode_str(seg)
-                .decode_utf8_lossy()
-                .into_owned(),
-        )
-    }
-
-    /// The path for `id` (percent-encoded as one segment).
-    pub fn fill(&self, id: &str) -> String {
-        let enc = percent_encoding::utf8_percent_encode(id, canon::SEGMENT);
-        format!("{}{}{}", self.prefix, enc, self.suffix)
+/// The path of a canonical URL, then `?` and its query if it has one.
+fn path_and_query(url: &Url) -> std::borrow::Cow<'_, str> {
+    match url.query() {
+        Some(q) => std::borrow::Cow::Owned(format!("{}?{q}", url.path())),
+        None => std::borrow::Cow::Borrowed(url.path()),
     }
 }
 
@@ -656,51 +618,46 @@ impl Rules {
     /// [`Rules::service_of_str`] and [`Rules::kind_id_of_str`], the service matched once.
     pub fn service_and_kind_of_str(&self, url: &str) -> (Option<ServiceId>, Option<KindId>) {
         match self.service_of_str(url) {
-            // A query string is left in `rest`; a kind's URL has none.
-            Some((service, rest)) => (
-                Some(service),
-                (!rest.contains('?'))
-                    .then(|| self.kind_in(service, rest))
-                    .flatten(),
-            ),
+            // `rest` is the path and any query: the template says whether a query belongs.
+            Some((service, rest)) => (Some(service), self.kind_in(service, rest)),
             None => (None, None),
         }
     }
 
-    /// The kind of `service` whose path template matches `path`.
-    fn kind_in(&self, service: ServiceId, path: &str) -> Option<KindId> {
+    /// The kind of `service` whose path template matches `path_and_query`.
+    fn kind_in(&self, service: ServiceId, path_and_query: &str) -> Option<KindId> {
         self.kinds
             .iter()
-            .position(|k| k.service == service && k.path.matches(path))
+            .position(|k| k.service == service && k.path.matches(path_and_query))
             .map(|i| i as KindId)
     }
 
-    /// The kind of a canonical URL and the (decoded) id it names: its service and path match
-    /// the kind's template and it has no query string.
+    /// The kind of a canonical URL and the (decoded) id it names: its service matches, and
+    /// its path (and query: none unless the template has `{id}` in one) match the kind's
+    /// template.
     pub fn kind_of(&self, url: &Url) -> Option<(KindId, String)> {
-        if url.query().is_some() {
-            return None;
-        }
         let service = self.service_of(url)?;
+        let pq = path_and_query(url);
         self.kinds.iter().enumerate().find_map(|(i, k)| {
             if k.service != service {
                 return None;
             }
-            k.path.match_path(url.path()).map(|id| (i as KindId, id))
+            k.path.match_path(&pq).map(|id| (i as KindId, id))
         })
     }
 
     /// The kind of a canonical URL, as [`Rules::kind_of`] without decoding the id.
     pub fn kind_id_of(&self, url: &Url) -> Option<KindId> {
-        if url.query().is_some() {
-            return None;
-        }
-        self.kind_in(self.service_of(url)?, url.path())
+        self.kind_in(self.service_of(url)?, &path_and_query(url))
     }
 
-    /// The kind whose `collection` page this canonical URL is (any query string).
+    /// The kind whose `collection` page this canonical URL is (any query string, unless the
+    /// URL is an item of a kind: `/customers?id=eq.3` with an `{id}` in the query).
     pub fn collection_of(&self, url: &Url) -> Option<KindId> {
         let service = self.service_of(url)?;
+        if url.query().is_some() && self.kind_in(service, &path_and_query(url)).is_some() {
+            return None;
+        }
         self.kinds.iter().enumerate().find_map(|(i, k)| {
             (k.service == service && k.collection.as_deref() == Some(url.path()))
                 .then_some(i as KindId)
@@ -710,7 +667,11 @@ impl Rules {
     /// [`Rules::collection_of`] for a canonical URL given as text.
     pub fn collection_of_str(&self, url: &str) -> Option<KindId> {
         let (service, rest) = self.service_of_str(url)?;
-        let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+        let path = match rest.split_once('?') {
+            Some(_) if self.kind_in(service, rest).is_some() => return None,
+            Some((path, _)) => path,
+            None => rest,
+        };
         self.kinds.iter().enumerate().find_map(|(i, k)| {
             (k.service == service && k.collection.as_deref() == Some(path)).then_some(i as KindId)
         })
@@ -727,10 +688,7 @@ impl Rules {
     /// The canonical URL of the resource of `kind` with `id`.
     pub fn fill(&self, kind: KindId, id: &str) -> Url {
         let k = self.kind(kind);
-        let mut url = self.service(k.service).base_url.clone();
-        url.set_path(&k.path.fill(id));
-        url.set_query(None);
-        canon::canonicalize(&url)
+        k.path.fill_url(&self.service(k.service).base_url, id)
     }
 
     /// Link rules declared on `kind`.
@@ -850,18 +808,5 @@ path = "/base/c/{id}"
         }
         let thing = rules.kind_id_of_str("http://127.0.0.1:8081/api/v2/things/7/detail");
         assert_eq!(thing.map(|k| rules.kind(k).name.as_str()), Some("thing"));
-    }
-
-    #[test]
-    fn template_matches_one_segment_and_fills_encoded() {
-        let t = PathTemplate::parse("/customers/{id}").unwrap();
-        assert_eq!(t.match_path("/customers/3").as_deref(), Some("3"));
-        assert_eq!(t.match_path("/customers/a%20b").as_deref(), Some("a b"));
-        assert_eq!(t.match_path("/customers/"), None);
-        assert_eq!(t.match_path("/customers/3/x"), None);
-        assert_eq!(t.fill("a b/c"), "/customers/a%20b%2Fc");
-        assert!(PathTemplate::parse("/customers").is_err());
-        assert!(PathTemplate::parse("/customers/{id}/{id}").is_err());
-        assert!(PathTemplate::parse("/c-{id}").is_err());
     }
 }

@@ -91,6 +91,8 @@ pub(super) struct RawKind {
     pub path: Spanned<String>,
     pub collection: Option<Spanned<String>>,
     pub id_pointer: Option<Spanned<String>>,
+    /// JSON pointer to a collection page's list (`/rows`, `/value`).
+    pub items_pointer: Option<Spanned<String>>,
     pub jsonapi_type: Option<Spanned<String>>,
     pub must_be_referenced_by: Option<Vec<Spanned<String>>>,
     pub on_orphan: Option<Spanned<String>>,

@@ -3,7 +3,7 @@
 //! seeded choice of flaky URLs and of the requests chaos fails.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use url::Url;
 
 use super::rebase::OriginMap;
 use crate::rules::{Rules, ServiceId};
-use crate::source::{Snapshot, SnapshotEntry};
+use crate::source::{Earlier, Snapshot, SnapshotEntry};
 use crate::vocab::Reason;
 
 /// Some first requests to one service answer 503 once, then the recorded answer: the crawler's
@@ -126,9 +126,29 @@ pub(crate) struct Served {
     pub answer: Answer,
     /// Set for a flaky URL until its first request has answered 503.
     pub flaky: Option<AtomicBool>,
+    /// The recorded earlier attempts: the n-th request for the URL gets the n-th, then every
+    /// request gets `answer`.
+    pub earlier: Vec<Answer>,
+    /// Requests answered from `earlier` so far.
+    pub requests: AtomicUsize,
 }
 
 impl Served {
+    /// The recorded earlier attempt this request replays, while there is one left.
+    pub fn earlier_now(&self) -> Option<&Answer> {
+        if self.earlier.is_empty() {
+            return None;
+        }
+        // Never past the end: the count stops growing once the history is spent.
+        let n = self
+            .requests
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.earlier.len()).then_some(n + 1)
+            })
+            .ok()?;
+        self.earlier.get(n)
+    }
+
     /// Whether this request is the one a flaky URL fails (true once at most).
     pub fn fails_now(&self) -> bool {
         self.flaky
@@ -190,11 +210,19 @@ impl Answers {
                 }
                 _ => false,
             };
+            let earlier = entry
+                .history
+                .iter()
+                .flat_map(|h| &h.earlier)
+                .map(earlier_answer)
+                .collect();
             by_url.insert(
                 url.clone(),
                 Served {
                     answer,
                     flaky: is_flaky.then(|| AtomicBool::new(true)),
+                    earlier,
+                    requests: AtomicUsize::new(0),
                 },
             );
         }
@@ -243,6 +271,27 @@ fn answer(url: &str, entry: &SnapshotEntry, map: &OriginMap) -> Answer {
             ))
         }
     }
+}
+
+/// The answer for a recorded earlier attempt: its status (with its `Retry-After`), or the
+/// failure it got instead of an answer.
+fn earlier_answer(e: &Earlier) -> Answer {
+    let status = match e.outcome {
+        Ok(status) => StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Err(Reason::Timeout) => return Answer::Hold,
+        Err(Reason::ConnectionReset | Reason::ConnectFailed) => return Answer::Close,
+        Err(Reason::RateLimited) => StatusCode::TOO_MANY_REQUESTS,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut reply = problem(status, "a recorded earlier attempt: try again");
+    if let Some(v) = e
+        .retry_after
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        reply.headers.insert(http::header::RETRY_AFTER, v);
+    }
+    Answer::Reply(reply)
 }
 
 /// The recorded headers worth replaying, rebased; `content-type: application/json` added for
@@ -408,6 +457,48 @@ mod tests {
         assert_eq!(reply("http://h/u").status, 503);
         assert_eq!(reply("http://h/big").status, 200);
         assert_eq!(reply("http://h/loop").status, 500);
+    }
+
+    #[test]
+    fn a_recorded_history_answers_in_request_order_then_the_final_answer() {
+        let s = snapshot(concat!(
+            r#"{"url":"http://h/a","status":404,"earlier":[{"status":429,"retry_after":"1"},{"error":"timeout"},{"error":"connection_reset"},{"status":503}]}"#,
+            "\n",
+        ));
+        let rules = Rules {
+            path: "r.toml".into(),
+            services: Vec::new(),
+            kinds: Vec::new(),
+            links: Vec::new(),
+        };
+        let a = Answers::build(
+            &s,
+            &rules,
+            &OriginMap::new(Vec::new()),
+            None,
+            Duration::from_secs(1),
+        );
+        let served = &a.by_url["http://h/a"];
+        let status = |answer: Option<&Answer>| match answer {
+            Some(Answer::Reply(r)) => {
+                format!("{} {:?}", r.status.as_u16(), r.headers.get("retry-after"))
+            }
+            Some(other) => format!("{other:?}"),
+            None => "final".into(),
+        };
+        let seen: Vec<String> = (0..6).map(|_| status(served.earlier_now())).collect();
+        assert_eq!(
+            seen,
+            [
+                "429 Some(\"1\")",
+                "Hold",
+                "Close",
+                "503 None",
+                "final",
+                "final"
+            ]
+        );
+        assert!(matches!(&served.answer, Answer::Reply(r) if r.status == 404));
     }
 
     #[test]

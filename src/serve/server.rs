@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 use url::{Host, Url};
 
 use super::answers::{problem, Answer, Answers, Chaos, ChaosState, Flaky, Reply, Strike};
+use super::fragile::{Admit, FragileState, Fragility};
 use super::rebase::OriginMap;
 use super::writable::Writes;
 use crate::canon;
@@ -47,6 +48,8 @@ pub struct ServeOptions {
     pub chaos: Option<Chaos>,
     /// Accept PUT, PATCH (JSON Patch) and DELETE, applied in memory.
     pub writable: bool,
+    /// Slow answers, a capacity, slowing down under load (none by default).
+    pub fragility: Fragility,
 }
 
 impl Default for ServeOptions {
@@ -57,6 +60,7 @@ impl Default for ServeOptions {
             flaky: None,
             chaos: None,
             writable: false,
+            fragility: Fragility::default(),
         }
     }
 }
@@ -82,6 +86,7 @@ pub struct ServeHandle {
     stop: watch::Sender<bool>,
     listeners: JoinSet<()>,
     chaos: Option<Arc<ChaosState>>,
+    fragile: Option<Arc<FragileState>>,
 }
 
 impl std::fmt::Debug for ServeHandle {
@@ -112,6 +117,11 @@ impl ServeHandle {
     /// Requests chaos failed so far (0 without chaos).
     pub fn chaos_injected(&self) -> u64 {
         self.chaos.as_ref().map_or(0, |c| c.injected())
+    }
+
+    /// Requests refused with 503 over a service's capacity so far (0 without one).
+    pub fn refused_over_capacity(&self) -> u64 {
+        self.fragile.as_ref().map_or(0, |f| f.refused())
     }
 
     /// The distinct bound addresses, in rules order.
@@ -174,8 +184,19 @@ pub async fn serve(
         .then(|| Arc::new(Writes::new(origins.clone())));
     drop(snapshot);
     let served_rules = origins.rules(rules);
+    let fragile = match opts.fragility.is_set() {
+        // Requests are looked up under the recorded origins: so is their service.
+        true => Some(Arc::new(FragileState::new(&opts.fragility, rules)?)),
+        false => None,
+    };
     let services = served_services(rules, &served_rules, &addrs, &answers);
-    let (stop, listeners) = listen(bound, &answers, writes.as_ref(), chaos.as_ref());
+    let shared = Shared {
+        answers,
+        writes,
+        chaos: chaos.clone(),
+        fragile: fragile.clone(),
+    };
+    let (stop, listeners) = listen(bound, &shared);
     Ok(ServeHandle {
         services,
         rules: served_rules,
@@ -183,6 +204,7 @@ pub async fn serve(
         stop,
         listeners,
         chaos,
+        fragile,
     })
 }
 
@@ -295,21 +317,28 @@ fn served_services(
         .collect()
 }
 
+/// What every listener shares.
+struct Shared {
+    answers: Arc<Answers>,
+    writes: Option<Arc<Writes>>,
+    chaos: Option<Arc<ChaosState>>,
+    fragile: Option<Arc<FragileState>>,
+}
+
 /// Starts accepting on every bound listener; the sender stops them all.
 fn listen(
     bound: Vec<(String, TcpListener)>,
-    answers: &Arc<Answers>,
-    writes: Option<&Arc<Writes>>,
-    chaos: Option<&Arc<ChaosState>>,
+    shared: &Shared,
 ) -> (watch::Sender<bool>, JoinSet<()>) {
     let (stop, stopped) = watch::channel(false);
     let mut listeners = JoinSet::new();
     for (origin, listener) in bound {
         let site = Arc::new(Site {
             origin,
-            answers: answers.clone(),
-            writes: writes.cloned(),
-            chaos: chaos.cloned(),
+            answers: shared.answers.clone(),
+            writes: shared.writes.clone(),
+            chaos: shared.chaos.clone(),
+            fragile: shared.fragile.clone(),
         });
         listeners.spawn(accept_loop(listener, site, stopped.clone()));
     }
@@ -388,6 +417,8 @@ struct Site {
     writes: Option<Arc<Writes>>,
     /// Shared by every listener.
     chaos: Option<Arc<ChaosState>>,
+    /// Shared by every listener.
+    fragile: Option<Arc<FragileState>>,
 }
 
 /// The error that makes hyper close a connection without answering.
@@ -466,6 +497,26 @@ impl Site {
         req: Request<Incoming>,
         mut stopped: watch::Receiver<bool>,
     ) -> Result<Response<Full<Bytes>>, Unanswered> {
+        // A fragile service: refused over capacity, or in flight (and slow) until answered.
+        let _in_flight = match self.fragile.as_ref().zip(self.url_of(&req)) {
+            Some((fragile, url)) => match fragile.admit_url(&url) {
+                Some(Admit::Refuse) => {
+                    return Ok(response(problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "over capacity: too many requests in flight, try again later",
+                    )))
+                }
+                Some(Admit::Answer { delay, _guard }) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = until_stopped(&mut stopped) => {}
+                    }
+                    Some(_guard)
+                }
+                None => None,
+            },
+            None => None,
+        };
         if let Some(writes) = &self.writes {
             let url = self.url_of(&req);
             match (req.method().clone(), url) {
@@ -558,6 +609,10 @@ impl Site {
         let served = url
             .as_ref()
             .and_then(|u| self.answers.by_url.get(u.as_str()));
+        // A recorded history first: the earlier attempts in request order, then the answer.
+        if let Some(earlier) = served.and_then(|s| s.earlier_now()) {
+            return self.deliver(earlier, stopped).await;
+        }
         if let (Some(chaos), Some(u)) = (&self.chaos, &url) {
             // A recorded transient failure stays what it was; anything final may fail first.
             let final_answer = match served.map(|s| &s.answer) {
@@ -592,7 +647,16 @@ impl Site {
                 "flaky on purpose: the first request fails, try again",
             )));
         }
-        match &served.answer {
+        self.deliver(&served.answer, stopped).await
+    }
+
+    /// Answers, closes or holds the request as `answer` says.
+    async fn deliver(
+        &self,
+        answer: &Answer,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> Result<Response<Full<Bytes>>, Unanswered> {
+        match answer {
             Answer::Reply(reply) => Ok(response(reply.clone())),
             Answer::Close => Err(Unanswered),
             Answer::Hold => {

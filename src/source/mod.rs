@@ -3,11 +3,13 @@
 //! snapshot as a list.
 
 mod error;
+mod history;
 mod live;
 mod resume;
 pub(crate) mod snapshot;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use url::Url;
 
@@ -15,6 +17,7 @@ use crate::vocab::Reason;
 
 pub use crate::http::{Headers, Response, ACCEPT_VALUE};
 pub use error::SnapshotError;
+pub use history::{Earlier, History};
 pub use live::{LiveOptions, LiveSource};
 pub use resume::ResumeSource;
 pub use snapshot::{CutLine, Snapshot, SnapshotEntry, SnapshotSource};
@@ -54,5 +57,13 @@ pub trait Source: Send + Sync + 'static {
     fn sleeps_for(&self, url: &Url) -> bool {
         let _ = url;
         self.sleeps()
+    }
+
+    /// What a recording holds of `url`'s fetch beyond its final answer: the crawl answers its
+    /// attempt k from the k-th earlier attempt while there is one, then asks [`Source::fetch`].
+    /// `None` for a live source.
+    fn history(&self, url: &Url) -> Option<Arc<History>> {
+        let _ = url;
+        None
     }
 }

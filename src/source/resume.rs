@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::{Attempt, Snapshot, SnapshotSource, Source};
+use super::{Attempt, History, Snapshot, SnapshotSource, Source};
 
 /// Answers a URL from the recording when it holds one, else from `live`. A URL the interrupted
 /// crawl never fetched is simply absent from the recording: it is fetched live, never taken
@@ -48,5 +48,13 @@ impl<L: Source> Source for ResumeSource<L> {
 
     fn sleeps_for(&self, url: &Url) -> bool {
         !self.replays(url) && self.live.sleeps_for(url)
+    }
+
+    fn history(&self, url: &Url) -> Option<Arc<History>> {
+        if self.replays(url) {
+            self.replay.history(url)
+        } else {
+            self.live.history(url)
+        }
     }
 }

@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use super::SnapshotError;
 use super::{Attempt, Recorded, Response, Source};
+use super::{History, SnapshotError};
 use crate::canon;
 use crate::vocab::Reason;
 
@@ -24,6 +25,8 @@ pub struct SnapshotEntry {
     pub headers: super::Headers,
     /// The body's JSON text (empty when none was recorded).
     pub body: Bytes,
+    /// The attempts before the final one and the final failure's detail, when recorded.
+    pub history: Option<Arc<History>>,
 }
 
 impl SnapshotEntry {
@@ -78,6 +81,11 @@ struct Line<'a, B> {
     /// Extension: the answer had a body that was not JSON (so it is not recorded).
     #[serde(default)]
     body_not_json: bool,
+    /// Extension: the attempts before the final one ([`History`]).
+    earlier: Option<serde_json::Value>,
+    /// Extension: the final failure's detail ([`History`]).
+    #[serde(borrow)]
+    detail: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// What a replay answers for a body that was recorded as not JSON: not JSON either, so the
@@ -145,6 +153,7 @@ impl Snapshot {
                     error_status: parsed.error_status,
                     headers: parsed.headers.into(),
                     body,
+                    history: parsed.history.map(Arc::new),
                 },
             );
         }
@@ -198,6 +207,8 @@ pub(crate) struct ParsedLine {
     pub body: Option<std::ops::Range<usize>>,
     /// The answer's body was not JSON.
     pub body_not_json: bool,
+    /// The earlier attempts and the final failure's detail, when the line has them.
+    pub history: Option<History>,
 }
 
 /// Parses and checks one line; errors name the file and line.
@@ -243,8 +254,10 @@ pub(crate) fn parse_line_with_body<'l>(
         headers: None,
         body: None,
         body_not_json: false,
+        earlier: None,
+        detail: None,
     };
-    let mut seen = [false; 6];
+    let mut seen = [false; 8];
     let mut headers = None;
     for (key, value) in crate::json::object_members(line)? {
         use crate::json::Value;
@@ -255,6 +268,8 @@ pub(crate) fn parse_line_with_body<'l>(
             "headers" => 3,
             "body" => 4,
             "body_not_json" => 5,
+            "earlier" => 6,
+            "detail" => 7,
             _ => continue,
         };
         // A field given twice is an error (`parse_line` names it).
@@ -269,6 +284,8 @@ pub(crate) fn parse_line_with_body<'l>(
             (3, Value::Object(m)) if m.values().all(Value::is_string) => headers = Some(m),
             (4, v) => parsed.body = Some(v),
             (5, Value::Bool(b)) => parsed.body_not_json = b,
+            (6, v) => parsed.earlier = Some(v.to_serde()),
+            (7, Value::String(s)) => parsed.detail = Some(s),
             _ => return None,
         }
     }
@@ -362,6 +379,8 @@ fn check_line<B>(
             }
         },
     };
+    let history =
+        History::from_line(parsed.earlier.as_ref(), parsed.detail.as_deref()).map_err(err)?;
     let mut headers = Vec::new();
     for (name, value) in parsed.headers.into_iter().flatten() {
         let serde_json::Value::String(v) = value else {
@@ -377,6 +396,7 @@ fn check_line<B>(
             headers,
             body: None,
             body_not_json: parsed.body_not_json,
+            history,
         },
         parsed.body,
     ))
@@ -448,7 +468,11 @@ pub(crate) fn replay(entry: Option<&SnapshotEntry>) -> Attempt {
             }),
             Err(reason) => Attempt::Failed {
                 reason,
-                detail: recorded_detail(reason),
+                detail: e
+                    .history
+                    .as_ref()
+                    .and_then(|h| h.detail.clone())
+                    .unwrap_or_else(|| recorded_detail(reason)),
                 status: e.error_status,
             },
         },
@@ -464,6 +488,10 @@ impl Recorded for Snapshot {
 impl Source for SnapshotSource {
     async fn fetch(&self, url: &Url) -> Attempt {
         replay(self.snapshot.get(url))
+    }
+
+    fn history(&self, url: &Url) -> Option<Arc<History>> {
+        self.snapshot.get(url)?.history.clone()
     }
 
     fn sleeps(&self) -> bool {
@@ -492,6 +520,8 @@ mod tests {
             r#"{"url":"http://127.0.0.1:8081/c/6","status":200,"headers":{"A":"1","a":"2","A":"3"},"body":[]}"#,
             r#"{"url":"http://127.0.0.1:8081/c/7","status":200,"body":{"k":1,"k":2}}"#,
             r#"{"url":"http://127.0.0.1:8081/c/8","status":200,"headers":null,"body_not_json":false}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/11","status":404,"earlier":[{"status":503,"retry_after":"1"},{"error":"timeout"}]}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/12","error":"timeout","detail":"timed out after 2 s","earlier":null}"#,
             // Each an error, or a line the one pass leaves to the checked reading.
             r#"{"url":"http://127.0.0.1:8081/c/9","url":"http://127.0.0.1:8081/c/10","status":200}"#,
             r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"status":404}"#,
@@ -504,6 +534,9 @@ mod tests {
             r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"body":{"a":"\ud800"}}"#,
             r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"body":{"a":1e400}}"#,
             r#"{"url":"http://127.0.0.1:8081/c/9","status":200} x"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"earlier":{"status":503}}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","status":200,"earlier":[{"status":200}]}"#,
+            r#"{"url":"http://127.0.0.1:8081/c/9","error":"timeout","detail":7}"#,
             r#"["url"]"#,
             r#"{"status":200}"#,
         ];
@@ -524,10 +557,11 @@ mod tests {
             assert_eq!(got.error_status, want.error_status, "{line}");
             assert_eq!(headers, want.headers, "{line}");
             assert_eq!(got.body_not_json, want.body_not_json, "{line}");
+            assert_eq!(got.history, want.history, "{line}");
             let want_body = want.body.and_then(|r| parse_body(&line.as_bytes()[r]));
             assert_eq!(body, want_body, "{line}");
         }
-        assert_eq!(one_pass, 8);
+        assert_eq!(one_pass, 10);
     }
 
     #[test]
@@ -582,6 +616,11 @@ mod tests {
                 r#"{"url":"http://h/a","status":200,"headers":{"x":1}}"#,
                 1,
                 "header `x`",
+            ),
+            (
+                r#"{"url":"http://h/a","status":404,"earlier":[{"status":503},{"status":200}]}"#,
+                1,
+                "`earlier[1]`: status 200 did not fail",
             ),
         ];
         for (text, line, frag) in cases {

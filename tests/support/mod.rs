@@ -19,8 +19,8 @@ use bacaudit::canon;
 use bacaudit::crawl::{self, CrawlOptions, FetchEvent, Observer, Quiet, RetryPolicy, Stop};
 use bacaudit::graph::{Graph, NodeState, Outcome};
 use bacaudit::rules::{
-    Auth, AuthForm, BrokenAction, Kind, LinkRule, OrphanAction, PathTemplate, Pointer,
-    PointerPattern, Rules, Secret, Selector, Service,
+    Auth, AuthForm, BrokenAction, Kind, LinkRule, OrphanAction, PathTemplate, PointerPattern,
+    Rules, Secret, Selector, Service,
 };
 use bacaudit::source::{Attempt, LiveOptions, LiveSource, Response, Source};
 use bacaudit::vocab::FindingKind;
@@ -228,21 +228,20 @@ impl RulesBuilder {
             .iter()
             .enumerate()
             .map(|(i, k)| Kind {
-                name: k.name.clone(),
-                service: service_id(&k.service),
-                path: PathTemplate::parse(&k.path).expect("path template"),
                 must_be_referenced_by: k.must_be_referenced_by.iter().map(|l| link_id(l)).collect(),
                 on_orphan: k.on_orphan,
-                jsonapi_type: None,
                 collection: k.collection.clone(),
-                id_pointer: Pointer::parse("/id").expect("pointer"),
                 links: links
                     .iter()
                     .enumerate()
                     .filter(|(_, l)| l.kind as usize == i)
                     .map(|(j, _)| j as u16)
                     .collect(),
-                timestamp: None,
+                ..Kind::new(
+                    k.name.clone(),
+                    service_id(&k.service),
+                    PathTemplate::parse(&k.path).expect("path template"),
+                )
             })
             .collect();
         Rules {
@@ -726,4 +725,34 @@ impl Source for Scripted {
     fn sleeps(&self) -> bool {
         true
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports compared across runs
+
+/// The report fields about the run itself rather than the world (README, "Recordings replay to
+/// the live report"): `source` (mode, snapshot path) and, per service, the adaptive
+/// concurrency's peak limit and the latencies measured. Removed, two reports of one world are
+/// byte for byte the same.
+pub const RUN_FIELDS: &[&str] = &[
+    "/source",
+    "/services/*/concurrency_limit",
+    "/services/*/latency_p50_ms",
+    "/services/*/latency_p99_ms",
+];
+
+/// `report` without its [`RUN_FIELDS`].
+pub fn without_run_fields(report: &serde_json::Value) -> serde_json::Value {
+    let mut r = report.clone();
+    if let Some(m) = r.as_object_mut() {
+        m.remove("source");
+    }
+    for s in r["services"].as_array_mut().into_iter().flatten() {
+        if let Some(m) = s.as_object_mut() {
+            for key in ["concurrency_limit", "latency_p50_ms", "latency_p99_ms"] {
+                m.remove(key);
+            }
+        }
+    }
+    r
 }

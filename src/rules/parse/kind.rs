@@ -57,6 +57,19 @@ pub(super) fn compile_kind(cx: &mut Cx<'_>, k: KindCx<'_>) -> Option<Kind> {
         .as_ref()
         .and_then(|c| kind_collection(cx, n, c, svc));
     let id_pointer = id_pointer(cx, n, rk.id_pointer.as_ref());
+    let items_pointer = rk.items_pointer.as_ref().and_then(|p| {
+        if collection.is_none() && rk.collection.is_none() {
+            cx.err_at(
+                p,
+                key(n, "items_pointer"),
+                "needs `collection` (it says where a collection page keeps its list)".into(),
+            );
+            return None;
+        }
+        Pointer::parse(p.get_ref())
+            .map_err(|m| cx.err_at(p, key(n, "items_pointer"), m))
+            .ok()
+    });
     let jsonapi_type = rk.jsonapi_type.as_ref().and_then(|t| {
         if t.get_ref().trim().is_empty() {
             cx.err_at(t, key(n, "jsonapi_type"), "must not be empty".into());
@@ -86,6 +99,7 @@ pub(super) fn compile_kind(cx: &mut Cx<'_>, k: KindCx<'_>) -> Option<Kind> {
         jsonapi_type,
         collection,
         id_pointer: id_pointer?,
+        items_pointer,
         links: k.kind_links,
     })
 }
@@ -124,7 +138,10 @@ fn kind_path(
     let path = match PathTemplate::parse(raw.get_ref()) {
         Ok(t) => {
             if let Some(base) = base {
-                if let Err(m) = path_in_service(base, raw.get_ref(), "path") {
+                // The query (with `{id}` in it) is compared as written; the path must lie
+                // in the service.
+                let path_part = raw.get_ref().split('?').next().unwrap_or_default();
+                if let Err(m) = path_in_service(base, path_part, "path") {
                     cx.err_at(raw, key(n, "path"), m);
                 }
             }
@@ -136,8 +153,7 @@ fn kind_path(
         }
     };
     if let (Some((s, all, this)), Some(t)) = (svc, &path) {
-        let mut url = this.base_url.clone();
-        url.set_path(&t.fill("x"));
+        let url = t.fill_url(&this.base_url, "x");
         if let Some(owner) = owned_by_other(all, &url, s) {
             cx.err_at(
                 raw,

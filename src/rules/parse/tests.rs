@@ -5,7 +5,7 @@ use url::Url;
 
 use super::*;
 use crate::canon;
-use crate::rules::{BrokenAction, OrphanAction, PathTemplate, PointerPattern, Selector};
+use crate::rules::{BrokenAction, OrphanAction, PathTemplate, Pointer, PointerPattern, Selector};
 
 const EXAMPLE: &str = include_str!("../../../rules/example.toml");
 
@@ -822,12 +822,127 @@ reject!(
     "must contain exactly one `{id}` (found 2)"
 );
 reject!(
-    path_id_not_a_whole_segment,
-    edit("path = \"/customers/{id}\"", "path = \"/customers/c-{id}\""),
+    path_query_without_id,
+    edit(
+        "path = \"/customers/{id}\"",
+        "path = \"/customers/{id}?x=1\""
+    ),
     11,
     "kinds.customer.path",
-    "must be a whole path segment"
+    "must not have a query string unless `{id}` is in it"
 );
+reject!(
+    path_id_in_a_query_name,
+    edit("path = \"/customers/{id}\"", "path = \"/customers?{id}\""),
+    11,
+    "kinds.customer.path",
+    "`{id}` in the query must be in a parameter's value"
+);
+reject!(
+    items_pointer_without_collection,
+    edit(
+        "path = \"/customers/{id}\"\n",
+        "path = \"/customers/{id}\"\nitems_pointer = \"/rows\"\n"
+    ),
+    12,
+    "kinds.customer.items_pointer",
+    "needs `collection`"
+);
+reject!(
+    items_pointer_bad,
+    edit(
+        "path = \"/customers/{id}\"\n",
+        "path = \"/customers/{id}\"\ncollection = \"/customers\"\nitems_pointer = \"rows\"\n"
+    ),
+    13,
+    "kinds.customer.items_pointer",
+    "must start with `/`"
+);
+
+#[test]
+fn ids_inside_segments_and_in_queries() {
+    let r = ok(r#"
+[services.ds]
+base_url = "http://127.0.0.1:8001/"
+[services.od]
+base_url = "http://127.0.0.1:8002/odata/"
+[services.pg]
+base_url = "http://127.0.0.1:3000/"
+[kinds.product]
+service = "ds"
+path = "/shop/products/{id}.json"
+collection = "/shop/products.json"
+items_pointer = "/rows"
+[kinds.customer]
+service = "od"
+path = "/odata/Customers('{id}')"
+[kinds.order]
+service = "od"
+path = "/odata/Orders({id})"
+[kinds.row]
+service = "pg"
+path = "/customers?id=eq.{id}"
+collection = "/customers"
+"#);
+    let url = |s: &str| Url::parse(s).unwrap();
+    let kind = |s: &str| {
+        r.kind_of(&url(s))
+            .map(|(k, id)| (r.kind(k).name.clone(), id))
+    };
+    let named = |n: &str, id: &str| Some((n.to_string(), id.to_string()));
+    assert_eq!(
+        kind("http://127.0.0.1:8001/shop/products/3.json"),
+        named("product", "3")
+    );
+    assert_eq!(kind("http://127.0.0.1:8001/shop/products.json"), None);
+    assert_eq!(
+        kind("http://127.0.0.1:8002/odata/Customers('O''Neil')"),
+        named("customer", "O'Neil")
+    );
+    assert_eq!(
+        kind("http://127.0.0.1:8002/odata/Orders(7)"),
+        named("order", "7")
+    );
+    assert_eq!(
+        kind("http://127.0.0.1:3000/customers?id=eq.3"),
+        named("row", "3")
+    );
+    assert_eq!(kind("http://127.0.0.1:3000/customers?limit=3"), None);
+    for u in [
+        "http://127.0.0.1:8001/shop/products/3.json",
+        "http://127.0.0.1:3000/customers?id=eq.3",
+        "http://127.0.0.1:3000/customers?offset=3",
+    ] {
+        assert_eq!(r.kind_id_of_str(u), r.kind_id_of(&url(u)), "{u}");
+        assert_eq!(r.collection_of_str(u), r.collection_of(&url(u)), "{u}");
+    }
+    // An item addressed by its query is not a page of the collection at the same path.
+    assert_eq!(
+        r.collection_of(&url("http://127.0.0.1:3000/customers?id=eq.3")),
+        None
+    );
+    assert!(r
+        .collection_of(&url("http://127.0.0.1:3000/customers?offset=3"))
+        .is_some());
+    let row = r
+        .kind_id_of_str("http://127.0.0.1:3000/customers?id=eq.3")
+        .unwrap();
+    assert_eq!(
+        r.fill(row, "a&b").as_str(),
+        "http://127.0.0.1:3000/customers?id=eq.a%26b"
+    );
+    let customer = r
+        .kind_id_of_str("http://127.0.0.1:8002/odata/Customers('x')")
+        .unwrap();
+    assert_eq!(
+        r.fill(customer, "O'Neil").as_str(),
+        "http://127.0.0.1:8002/odata/Customers('O''Neil')"
+    );
+    let product = r
+        .kind_id_of_str("http://127.0.0.1:8001/shop/products/1.json")
+        .unwrap();
+    assert_eq!(r.kind(product).items_pointer, Pointer::parse("/rows").ok());
+}
 reject!(
     path_not_under_base_path,
     edit("path = \"/api/orders/{id}\"", "path = \"/orders/{id}\""),
