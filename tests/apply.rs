@@ -43,6 +43,7 @@ fn apply_opts(report: &Path, rules: &Path, execute: bool) -> ApplyOptions {
             ..RetryPolicy::default()
         },
         tls: Default::default(),
+        verify_wait: None,
     }
 }
 
@@ -56,6 +57,24 @@ fn lines(path: &Path) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_repairs_the_served_shop_and_a_second_apply_does_nothing() {
+    served_shop_repaired("").await;
+}
+
+/// `serve --writable` takes every dialect: merge patches and creates by POST…
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_shop_is_repaired_by_merge_patch_and_post() {
+    served_shop_repaired("patch = \"merge-patch\"\ncreate = \"post\"\n").await;
+}
+
+/// …and read-modify-PUT (with If-Match on a written resource's ETag).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_shop_is_repaired_by_read_modify_put() {
+    served_shop_repaired("patch = \"put\"\n").await;
+}
+
+/// The broken shop served writable, its rules with `dialect` in every service: crawl, apply,
+/// crawl again (nothing broken, no orphan), apply again (nothing sent).
+async fn served_shop_repaired(dialect: &str) {
     let rules = bacaudit::rules::load(&manifest("rules/shop.toml")).unwrap();
     let snap = Arc::new(Snapshot::load(&manifest("fixtures/shop/shop.ndjson")).unwrap());
     let handle = serve::serve(
@@ -73,7 +92,18 @@ async fn apply_repairs_the_served_shop_and_a_second_apply_does_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let rules_file = dir.path().join("shop.toml");
     let text = std::fs::read_to_string(manifest("rules/shop.toml")).unwrap();
-    std::fs::write(&rules_file, handle.origins().rules_toml(&text).unwrap()).unwrap();
+    let rebased = handle.origins().rules_toml(&text).unwrap();
+    let with_dialect: String = rebased
+        .lines()
+        .map(|l| {
+            if l.starts_with("base_url") {
+                format!("{l}\n{dialect}")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&rules_file, with_dialect).unwrap();
 
     let before = dir.path().join("before.json");
     let first = crawl(&rules_file, &before).await;
@@ -124,6 +154,19 @@ async fn apply_repairs_the_served_shop_and_a_second_apply_does_nothing() {
         16,
         "no new operation"
     );
+    // Without the journal every operation is re-checked and found repaired: nothing is sent
+    // (an array removal whose element moved is not sent again either).
+    let fresh = dir.path().join("fresh.ndjson");
+    let recheck = apply::apply(&ApplyOptions {
+        journal: Some(fresh.clone()),
+        ..apply_opts(&before, &rules_file, true)
+    })
+    .await
+    .unwrap();
+    assert_eq!(recheck.exit_code, 0, "{}", recheck.stdout);
+    for e in lines(&fresh) {
+        assert_eq!(e["outcome"], "skipped", "{e}");
+    }
     handle.shutdown().await;
 }
 

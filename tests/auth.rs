@@ -20,7 +20,7 @@ use url::Url;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::support::{crawl_live, fast, url, RulesBuilder};
+use crate::support::{crawl_live, fast, url, Deletable, RulesBuilder};
 
 const CLIENT_ID: &str = "bacaudit-drill";
 const CLIENT_SECRET: &str = "cs-SECRET-client-91f2";
@@ -771,12 +771,14 @@ async fn apply_sends_the_oauth2_token_and_stops_at_exit_2_without_one() {
         .respond_with(with_token(404, json!({})))
         .mount(&customers)
         .await;
+    // The order is gone once deleted, as apply reads back.
+    let order = Deletable::new(1);
     Mock::given(method("GET"))
-        .respond_with(with_token(200, json!({"id": 3, "customer_id": 3})))
+        .respond_with(order.get(with_token(200, json!({"id": 3, "customer_id": 3}))))
         .mount(&orders)
         .await;
     Mock::given(method("DELETE"))
-        .respond_with(with_token(204, json!({})))
+        .respond_with(order.delete(with_token(204, json!({}))))
         .mount(&orders)
         .await;
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,8 @@
 
 mod alias;
 mod apply;
+mod apply_faults;
+mod apply_real;
 mod auth;
 mod catalogue;
 mod ci_outputs;

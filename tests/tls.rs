@@ -18,7 +18,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::tls::{pki, Scheme};
-use crate::support::{crawl_with, fast, url, RulesBuilder, Script};
+use crate::support::{crawl_with, fast, url, Deletable, RulesBuilder, Script};
 
 #[tokio::test]
 async fn a_trusted_https_service_is_crawled_through_tls() {
@@ -252,9 +252,13 @@ on_broken = "cascade"
 
 /// The shop; the delete of order 1 is expected `deletes` times.
 async fn mount_shop(customers: &MockServer, orders: &MockServer, deletes: u64) -> Script {
+    // The order is gone once the DELETE succeeds (its second try), as apply reads back.
+    let order = Deletable::new(2);
     Mock::given(method("GET"))
         .and(path("/orders/1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "customer_id": 3})))
+        .respond_with(
+            order.get(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "customer_id": 3}))),
+        )
         .mount(orders)
         .await;
     Mock::given(method("GET"))
@@ -269,7 +273,7 @@ async fn mount_shop(customers: &MockServer, orders: &MockServer, deletes: u64) -
     ]);
     Mock::given(method("DELETE"))
         .and(path("/orders/1"))
-        .respond_with(delete.clone())
+        .respond_with(order.delete(delete.clone()))
         .expect(deletes)
         .mount(orders)
         .await;

@@ -154,6 +154,11 @@ pub struct ApplyCmd {
     /// Retries of a transient failure.
     #[arg(long, value_name = "N", env = "BACAUDIT_RETRIES", default_value_t = RetryPolicy::default().retries)]
     pub retries: u32,
+    /// Seconds to keep reading a resource back until a write's effect shows (for eventually
+    /// consistent services); past it the operation is `no_effect` (or `unverified` after a
+    /// 202). [default: one read after a 2xx; up to 10 s of polling after a 202 Accepted]
+    #[arg(long, value_name = "SECS")]
+    pub verify_wait: Option<f64>,
     #[command(flatten)]
     pub tls: TlsArgs,
     /// No output but errors.
@@ -302,9 +307,10 @@ pub struct ServeCmd {
     /// unanswered.
     #[arg(long, value_name = "SECS", default_value_t = ServeOptions::default().hold.as_secs_f64())]
     pub hold: f64,
-    /// Accept PUT, PATCH (JSON Patch) and DELETE and apply them in memory, so `apply
-    /// --execute` can be rehearsed against the served world (a DELETE also unlists the
-    /// resource from the pages that list it).
+    /// Accept PUT, POST (to a collection), PATCH (JSON Patch, JSON Merge Patch or a partial
+    /// JSON object) and DELETE and apply them in memory, so `apply --execute` can be rehearsed
+    /// against the served world in any patch or create dialect (a DELETE also unlists the
+    /// resource from the pages that list it; If-Match is honoured).
     #[arg(long)]
     pub writable: bool,
     /// Fail each request at random with this probability (0 to 1): a 503 or a connection

@@ -83,6 +83,10 @@ async fn apply_plan(a: ApplyCmd) -> Result<Output, Error> {
             ..RetryPolicy::default()
         },
         tls: tls_options(&a.tls)?,
+        verify_wait: a
+            .verify_wait
+            .map(|w| seconds("--verify-wait", w))
+            .transpose()?,
     })
     .await?;
     Ok(Output {

@@ -1,8 +1,14 @@
-//! `bacaudit apply`: a report's compensations as an ordered plan — printed (dry run, table and
-//! curl commands) or executed against the declared services, each finding re-checked right
-//! before acting, every request journaled so an interrupted apply resumes where it stopped.
+//! `bacaudit apply`: a report's compensations as an ordered plan — printed (dry run: the
+//! requests exactly as they will be sent, as a table and as curl commands) or executed against
+//! the declared services in each one's dialect (`patch`, `create`), each finding re-checked
+//! right before acting and each effect read back after, every operation journaled with its
+//! verification so an interrupted apply resumes where it stopped and a rerun retries only
+//! what was not verified.
 
-use std::collections::{HashMap, HashSet};
+mod dry_run;
+mod perform;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,18 +16,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::Error;
-use crate::http::{
-    self, ClientOptions, Credentials, Failure, Method, Next, RetryPolicy, Retryable,
-};
+use crate::http::{self, RetryPolicy};
 use crate::model::{Report, ReportError, ReportFinding};
-use crate::plan::{schedule, Note, Operation};
-use crate::rules::{self, Pointer, Rules};
-use crate::vocab::{self, exit, FindingKind};
+use crate::plan::{schedule, Operation};
+use crate::rules;
+use crate::vocab::exit;
+
+pub use perform::ACCEPTED_WAIT;
 
 /// Options of `bacaudit apply`.
 #[derive(Debug, Clone)]
@@ -36,6 +41,10 @@ pub struct ApplyOptions {
     pub retry: RetryPolicy,
     /// Extra CA files and `--insecure` for every service (the rules' `tls` adds to them).
     pub tls: http::TlsOptions,
+    /// `--verify-wait`: how long a read-back that does not show the effect yet is repeated
+    /// (eventually consistent services). `None`: a 2xx is read back once, a 202 Accepted is
+    /// polled up to [`ACCEPTED_WAIT`].
+    pub verify_wait: Option<Duration>,
 }
 
 /// What `apply` produced.
@@ -53,9 +62,66 @@ pub struct JournalEntry {
     pub method: String,
     pub url: String,
     pub findings: Vec<String>,
-    /// `done`, `skipped` (no longer needed) or `failed`.
-    pub outcome: String,
+    pub outcome: Outcome,
+    /// The status of the write (or of the re-check, for a skipped operation).
     pub status: Option<u16>,
+    pub detail: String,
+    /// The request sent: method, URL, content type and `If-Match` (none when skipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<String>,
+    /// The read-back after the write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
+/// What became of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Sent, and the read-back shows the effect.
+    Done,
+    /// Not needed any more (the finding no longer holds, or the effect is already there);
+    /// nothing was sent.
+    Skipped,
+    /// The service answered 2xx but the read-back does not show the effect (within
+    /// `--verify-wait`): a failure.
+    NoEffect,
+    /// Accepted (202) or sent, but the effect could not be confirmed within the wait.
+    Unverified,
+    /// 412 Precondition Failed: the resource changed since it was read; not retried.
+    Conflict,
+    /// Refused (4xx/5xx), unreachable, or not re-checkable.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Skipped => "skipped",
+            Outcome::NoEffect => "no_effect",
+            Outcome::Unverified => "unverified",
+            Outcome::Conflict => "conflict",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// Whether a rerun leaves the operation alone (its effect is there).
+    pub fn settled(self) -> bool {
+        matches!(self, Outcome::Done | Outcome::Skipped)
+    }
+}
+
+/// The read-back of one write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// The effect showed.
+    pub verified: bool,
+    /// The status of the last read.
+    pub status: Option<u16>,
+    /// Reads made.
+    pub reads: u32,
+    /// What the last read showed.
     pub detail: String,
 }
 
@@ -118,7 +184,7 @@ pub async fn apply(opts: &ApplyOptions) -> Result<ApplyOutput, Error> {
     if !opts.execute {
         return Ok(ApplyOutput {
             exit_code: exit::OK,
-            stdout: dry_run(&ops, &notes, &rules),
+            stdout: dry_run::render(&ops, &notes, &rules),
         });
     }
 
@@ -135,14 +201,15 @@ pub async fn apply(opts: &ApplyOptions) -> Result<ApplyOutput, Error> {
             path: journal_path.clone(),
             source,
         })?;
-    let client = Client::new(rules.clone(), opts)?;
+    let client = perform::Client::new(rules.clone(), opts)?;
     client.credentials.start(&client.http).await?;
     let findings: HashMap<&str, &ReportFinding> =
         report.findings.iter().map(|f| (f.id(), f)).collect();
 
     let mut out = String::new();
-    let mut failed = 0;
-    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    let mut unsettled = 0;
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    // One operation at a time, in plan order: no two writes to one resource at once.
     for op in &ops {
         let key = op_key(op);
         if settled.contains(&key) {
@@ -153,18 +220,20 @@ pub async fn apply(opts: &ApplyOptions) -> Result<ApplyOutput, Error> {
         let _ = writeln!(
             out,
             "{:<8} {:<6} {}  {}",
-            entry.outcome, entry.method, entry.url, entry.detail
+            entry.outcome.as_str(),
+            // The method sent (POST for a create by POST), else the plan's.
+            entry
+                .sent
+                .as_deref()
+                .and_then(|s| s.split(' ').next())
+                .unwrap_or(&entry.method),
+            entry.url,
+            entry.detail
         );
-        if entry.outcome == "failed" {
-            failed += 1;
+        if !entry.outcome.settled() {
+            unsettled += 1;
         }
-        *counts
-            .entry(match entry.outcome.as_str() {
-                "done" => "done",
-                "skipped" => "skipped",
-                _ => "failed",
-            })
-            .or_default() += 1;
+        *counts.entry(entry.outcome.as_str()).or_default() += 1;
         let line = serde_json::to_string(&entry).expect("journal entries serialize");
         journal
             .write_all(format!("{line}\n").as_bytes())
@@ -174,8 +243,7 @@ pub async fn apply(opts: &ApplyOptions) -> Result<ApplyOutput, Error> {
                 source,
             })?;
     }
-    let mut summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    summary.sort();
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     let _ = writeln!(
         out,
         "\n{} operation(s): {}; journal {}",
@@ -187,11 +255,18 @@ pub async fn apply(opts: &ApplyOptions) -> Result<ApplyOutput, Error> {
         },
         journal_path.display()
     );
+    if unsettled > 0 {
+        let _ = writeln!(
+            out,
+            "{unsettled} operation(s) not verified done: exit 3; a rerun retries them (the \
+             journal keeps the verified ones)"
+        );
+    }
     for n in &notes {
         let _ = writeln!(out, "manual   {}  {}", n.url, n.reason);
     }
     Ok(ApplyOutput {
-        exit_code: if failed > 0 {
+        exit_code: if unsettled > 0 {
             exit::INCONCLUSIVE
         } else {
             exit::OK
@@ -228,342 +303,13 @@ fn read_journal(path: &Path) -> Result<HashSet<String>, Error> {
                 i + 1
             )));
         };
-        if e.outcome != "failed" {
+        // Only a verified effect (or one no longer needed) is settled: everything else is
+        // tried again.
+        if e.outcome.settled() {
             settled.insert(e.key);
+        } else {
+            settled.remove(&e.key);
         }
     }
     Ok(settled)
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-fn dry_run(ops: &[Operation], notes: &[Note], rules: &Rules) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "PLAN ({} operations; dry run: nothing was sent)",
-        ops.len()
-    );
-    for (i, op) in ops.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{:>3}. {:<6} {}  [{}] repairs {} finding(s)",
-            i + 1,
-            op.method,
-            op.url,
-            op.actions
-                .iter()
-                .map(|a| a.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            op.findings.len()
-        );
-    }
-    if !notes.is_empty() {
-        let _ = writeln!(out, "\nFOR A PERSON ({})", notes.len());
-        for n in notes {
-            let _ = writeln!(out, "  - {}: {}", n.url, n.reason);
-        }
-    }
-    let _ = writeln!(out, "\nAS CURL COMMANDS");
-    for op in ops {
-        let mut cmd = format!("curl -fsS -X {} {}", op.method, shell_quote(&op.url));
-        let service = Url::parse(&op.url).ok().and_then(|u| rules.service_of(&u));
-        if let Some(s) = service.map(|s| rules.service(s)) {
-            cmd.push_str(&curl_auth(s));
-        }
-        if let Some(ct) = &op.content_type {
-            let _ = write!(cmd, " -H {}", shell_quote(&format!("Content-Type: {ct}")));
-        }
-        if let Some(b) = &op.body {
-            let _ = write!(cmd, " --data {}", shell_quote(&b.to_string()));
-        }
-        let _ = writeln!(out, "{cmd}");
-    }
-    let _ = writeln!(out, "\nRun again with --execute to perform it.");
-    out
-}
-
-/// The curl options that send a service's credentials, from the variables they are read from
-/// (never their values).
-fn curl_auth(s: &rules::Service) -> String {
-    if let Some(auth) = &s.auth {
-        return match &auth.form {
-            rules::AuthForm::Header => format!(" -H \"{}: ${}\"", auth.header, auth.env),
-            rules::AuthForm::Bearer => format!(" -H \"Authorization: Bearer ${}\"", auth.env),
-            rules::AuthForm::Basic {
-                user_env,
-                password_env,
-                ..
-            } => format!(" -u \"${user_env}:${password_env}\""),
-        };
-    }
-    match &s.oauth2 {
-        // The token is fetched when the plan is executed; by hand, get one first.
-        Some(o) => format!(
-            " -H \"Authorization: Bearer $TOKEN\"  # TOKEN from {} (client ${})",
-            o.token_url, o.client_id_env
-        ),
-        None => String::new(),
-    }
-}
-
-/// The HTTP side of `apply`: the shared client layer, with the crawler's per-service
-/// credentials (OAuth2 tokens renewed alike) and retry loop, writes included.
-struct Client {
-    http: http::Client,
-    rules: Arc<Rules>,
-    credentials: Credentials,
-    retry: RetryPolicy,
-}
-
-struct Answer {
-    status: u16,
-    body: bytes::Bytes,
-    /// The body was longer than the cap and cut there.
-    truncated: bool,
-}
-
-/// One request of `apply` as the shared retry loop drives it.
-struct Exchange<'a> {
-    client: &'a http::Client,
-    credentials: &'a Credentials,
-    service: rules::ServiceId,
-    method: &'a Method,
-    url: &'a Url,
-    body: Option<(&'a str, &'a bytes::Bytes)>,
-}
-
-impl Retryable for Exchange<'_> {
-    type Output = Result<http::Response, Failure>;
-
-    async fn attempt(&mut self, _attempt: u32) -> Self::Output {
-        self.credentials
-            .send(self.client, self.service, self.method, self.url, self.body)
-            .await
-    }
-
-    fn next(&self, out: &Self::Output, _attempt: u32) -> Next {
-        http::next_of(out)
-    }
-}
-
-impl Client {
-    fn new(rules: Arc<Rules>, opts: &ApplyOptions) -> Result<Client, Error> {
-        // Bodies are capped as in the crawl: a re-check of a larger one fails rather than
-        // reading without bound.
-        let options = ClientOptions {
-            timeout: opts.timeout,
-            tls: opts.tls.clone(),
-            proxies: Some(http::Proxies::from_process(&rules)),
-            ..ClientOptions::default()
-        };
-        Ok(Client {
-            http: http::Client::for_services(&options, &rules)?,
-            credentials: Credentials::new(&rules)?,
-            rules,
-            retry: opts.retry,
-        })
-    }
-
-    /// One request with the crawler's retry policy; `Err` is a sentence for the journal.
-    async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        content_type: Option<&str>,
-        body: Option<&Value>,
-    ) -> Result<Answer, String> {
-        let parsed = Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
-        let service = self
-            .rules
-            .service_of(&parsed)
-            .ok_or_else(|| format!("{url} is outside every declared service"))?;
-        let body = body.map(|b| bytes::Bytes::from(b.to_string()));
-        let mut job = Exchange {
-            client: &self.http,
-            credentials: &self.credentials,
-            service,
-            method: &method,
-            url: &parsed,
-            body: content_type.zip(body.as_ref()),
-        };
-        let (result, attempts) = http::retry(&self.retry, &mut job).await;
-        let transient = http::next_of(&result) != Next::Done;
-        match result {
-            Ok(resp) if transient => Err(format!("{} after {attempts} attempts", resp.status)),
-            Ok(resp) => Ok(Answer {
-                status: resp.status,
-                body: resp.body,
-                truncated: resp.truncated,
-            }),
-            Err(failure) => Err(format!("{failure} after {attempts} attempts")),
-        }
-    }
-
-    async fn status_of(&self, url: &str) -> Result<u16, String> {
-        self.send(Method::GET, url, None, None)
-            .await
-            .map(|a| a.status)
-    }
-
-    /// Re-checks and performs one operation.
-    async fn perform(
-        &self,
-        op: &Operation,
-        key: &str,
-        findings: &HashMap<&str, &ReportFinding>,
-    ) -> JournalEntry {
-        let entry = |outcome: &str, status: Option<u16>, detail: String| JournalEntry {
-            key: key.to_string(),
-            method: op.method.to_string(),
-            url: op.url.clone(),
-            findings: op.findings.clone(),
-            outcome: outcome.into(),
-            status,
-            detail,
-        };
-        // A broken link that answers again no longer holds: nothing of its repair is done.
-        for id in &op.findings {
-            if let Some(ReportFinding::Link(l)) = findings.get(id.as_str()) {
-                if l.kind == FindingKind::BrokenLink && l.source.is_some() {
-                    match self.status_of(&l.target).await {
-                        Ok(s) if (200..300).contains(&s) => {
-                            return entry(
-                                "skipped",
-                                None,
-                                format!("finding {id} no longer holds: {} answers {s}", l.target),
-                            )
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            return entry(
-                                "failed",
-                                None,
-                                format!("cannot re-check {}: {e}", l.target),
-                            )
-                        }
-                    }
-                }
-            }
-        }
-        let current = match self.send(Method::GET, &op.url, None, None).await {
-            Ok(a) => a,
-            Err(e) => return entry("failed", None, format!("cannot re-check {}: {e}", op.url)),
-        };
-        let exists = (200..300).contains(&current.status);
-        let (method, body) = match op.method {
-            vocab::Method::Delete if !exists => {
-                return entry("skipped", Some(current.status), "already gone".into())
-            }
-            vocab::Method::Put if exists => {
-                return entry("skipped", Some(current.status), "already exists".into())
-            }
-            vocab::Method::Patch if !exists => {
-                return entry(
-                    "skipped",
-                    Some(current.status),
-                    "the resource is gone".into(),
-                )
-            }
-            vocab::Method::Patch => {
-                if current.truncated {
-                    return entry(
-                        "failed",
-                        Some(current.status),
-                        format!(
-                            "cannot re-check: the body is over {} bytes",
-                            ClientOptions::default().max_body
-                        ),
-                    );
-                }
-                let doc: Value = serde_json::from_slice(&current.body).unwrap_or(Value::Null);
-                let still = still_applicable(op.body.as_ref(), &doc);
-                if still.is_empty() {
-                    return entry(
-                        "skipped",
-                        Some(current.status),
-                        "the references are already removed".into(),
-                    );
-                }
-                (Method::PATCH, Some(Value::Array(still)))
-            }
-            vocab::Method::Delete => (Method::DELETE, None),
-            vocab::Method::Put => (Method::PUT, op.body.clone()),
-        };
-        match self
-            .send(method, &op.url, op.content_type.as_deref(), body.as_ref())
-            .await
-        {
-            Ok(a) if (200..300).contains(&a.status) => entry(
-                "done",
-                Some(a.status),
-                format!("{} {}", op.method, a.status),
-            ),
-            Ok(a) => entry(
-                "failed",
-                Some(a.status),
-                format!("{} answered {}", op.method, a.status),
-            ),
-            Err(e) => entry("failed", None, e),
-        }
-    }
-}
-
-/// The operations of a JSON Patch that still change `doc`: a `replace` whose value is not
-/// already that value, a `remove` whose path exists.
-fn still_applicable(patch: Option<&Value>, doc: &Value) -> Vec<Value> {
-    let Some(Value::Array(ops)) = patch else {
-        return Vec::new();
-    };
-    let doc = crate::json::Value::from(doc);
-    ops.iter()
-        .filter(|op| {
-            let Some(path) = op.get("path").and_then(Value::as_str) else {
-                return false;
-            };
-            let Ok(p) = Pointer::parse(path) else {
-                return false;
-            };
-            match (op.get("op").and_then(Value::as_str), p.get(&doc)) {
-                (Some("replace"), Some(v)) => {
-                    Some(v) != op.get("value").map(crate::json::Value::from).as_ref()
-                }
-                (Some("remove"), Some(_)) => true,
-                _ => false,
-            }
-        })
-        .cloned()
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn patches_that_no_longer_change_anything_are_dropped() {
-        let patch = json!([
-            {"op":"replace","path":"/a","value":null},
-            {"op":"replace","path":"/b","value":null},
-            {"op":"remove","path":"/l/1"},
-            {"op":"remove","path":"/l/5"}
-        ]);
-        let doc = json!({"a": 3, "b": null, "l": [1, 2]});
-        assert_eq!(
-            still_applicable(Some(&patch), &doc),
-            vec![
-                json!({"op":"replace","path":"/a","value":null}),
-                json!({"op":"remove","path":"/l/1"})
-            ]
-        );
-    }
-
-    #[test]
-    fn shell_quoting_survives_quotes() {
-        assert_eq!(shell_quote("a'b"), "'a'\\''b'");
-    }
 }

@@ -7,6 +7,9 @@
 //! A service without OAuth2 costs one branch per request over [`ServiceHeaders`]: no lock, no
 //! allocation.
 
+use std::borrow::Cow;
+
+use ::http::header::HeaderMap;
 use ::http::Method;
 use bytes::Bytes;
 use url::Url;
@@ -83,6 +86,21 @@ impl Credentials {
         url: &Url,
         body: Option<(&str, &Bytes)>,
     ) -> Result<Response, Failure> {
+        self.send_with(client, service, method, url, body, &HeaderMap::new())
+            .await
+    }
+
+    /// [`Credentials::send`] with `extra` headers on top of the service's own (`apply`'s
+    /// `If-Match`); an extra header replaces a service header of the same name.
+    pub async fn send_with(
+        &self,
+        client: &Client,
+        service: ServiceId,
+        method: &Method,
+        url: &Url,
+        body: Option<(&str, &Bytes)>,
+        extra: &HeaderMap,
+    ) -> Result<Response, Failure> {
         let request = |headers| Request {
             method,
             url,
@@ -90,21 +108,36 @@ impl Credentials {
             body,
         };
         let Some(ts) = &self.oauth2[service as usize] else {
-            return client
-                .send_as(service, request(self.headers.of(service)))
-                .await;
+            let headers = with_extra(self.headers.of(service), extra);
+            return client.send_as(service, request(&headers)).await;
         };
         let token = ts.token(client).await.map_err(|m| no_token(ts, m))?;
-        let resp = client.send_as(service, request(&token.headers)).await?;
+        let headers = with_extra(&token.headers, extra);
+        let resp = client.send_as(service, request(&headers)).await?;
         if resp.status != 401 {
             return Ok(resp);
         }
         match ts.after_unauthorized(client, &token).await {
-            Ok(Some(renewed)) => client.send_as(service, request(&renewed.headers)).await,
+            Ok(Some(renewed)) => {
+                let headers = with_extra(&renewed.headers, extra);
+                client.send_as(service, request(&headers)).await
+            }
             Ok(None) => Ok(resp),
             Err(m) => Err(no_token(ts, m)),
         }
     }
+}
+
+/// `base` with `extra` on top (borrowed when there is nothing to add).
+fn with_extra<'a>(base: &'a HeaderMap, extra: &HeaderMap) -> Cow<'a, HeaderMap> {
+    if extra.is_empty() {
+        return Cow::Borrowed(base);
+    }
+    let mut h = base.clone();
+    for (name, value) in extra {
+        h.insert(name.clone(), value.clone());
+    }
+    Cow::Owned(h)
 }
 
 fn no_token(ts: &TokenSource, message: String) -> Failure {

@@ -1,9 +1,12 @@
 //! The compensation planner: each finding's rule action turned into the operation that would
-//! repair it (method, URL, JSON Patch or body).
+//! repair it (method, URL, JSON Patch or body), the operations merged into one ordered plan
+//! ([`schedule`]), and each operation turned into the request its service speaks
+//! ([`request`]).
 
 use serde_json::{json, Value};
 
 mod cascade;
+pub mod request;
 mod schedule;
 
 pub use schedule::{schedule, Note, Operation};

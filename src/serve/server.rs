@@ -530,7 +530,10 @@ impl Site {
                     }
                     None => {}
                 },
-                (method @ (Method::PUT | Method::PATCH | Method::DELETE), Some(url)) => {
+                (
+                    method @ (Method::PUT | Method::POST | Method::PATCH | Method::DELETE),
+                    Some(url),
+                ) => {
                     return Ok(response(self.write(writes, method, &url, req).await));
                 }
                 _ => {}
@@ -557,6 +560,12 @@ impl Site {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let if_match = req
+            .headers()
+            .get(http::header::IF_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let if_match = if_match.as_deref();
         let limited = http_body_util::Limited::new(req.into_body(), 8 * 1024 * 1024);
         let Ok(body) = http_body_util::BodyExt::collect(limited).await else {
             return problem(
@@ -566,11 +575,16 @@ impl Site {
         };
         let body = body.to_bytes();
         match method {
-            Method::PUT => writes.put(&self.answers, url.as_str(), &body),
-            Method::PATCH => {
-                writes.patch(&self.answers, url.as_str(), content_type.as_deref(), &body)
-            }
-            _ => writes.delete(&self.answers, url.as_str()),
+            Method::PUT => writes.put(&self.answers, url.as_str(), &body, if_match),
+            Method::POST => writes.post(&self.answers, url.as_str(), &body),
+            Method::PATCH => writes.patch(
+                &self.answers,
+                url.as_str(),
+                content_type.as_deref(),
+                &body,
+                if_match,
+            ),
+            _ => writes.delete(&self.answers, url.as_str(), if_match),
         }
     }
 
@@ -582,7 +596,7 @@ impl Site {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             let mut reply = problem(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "a served snapshot answers GET and HEAD only (serve --writable takes PUT, PATCH and DELETE)",
+                "a served snapshot answers GET and HEAD only (serve --writable takes PUT, POST, PATCH and DELETE)",
             );
             reply.headers.insert(
                 http::header::ALLOW,

@@ -425,6 +425,49 @@ impl Respond for Script {
     }
 }
 
+/// A resource that a DELETE removes, as a real service would: [`Deletable::get`] answers
+/// `before` until the `n`th request to [`Deletable::delete`] (a script whose `n`th answer is
+/// the success), then 404 — so `apply`'s read-back sees the effect.
+#[derive(Clone)]
+pub struct Deletable {
+    deletes: Arc<AtomicUsize>,
+    succeeds_at: usize,
+}
+
+impl Deletable {
+    pub fn new(succeeds_at: usize) -> Deletable {
+        Deletable {
+            deletes: Arc::default(),
+            succeeds_at,
+        }
+    }
+
+    pub fn gone(&self) -> bool {
+        self.deletes.load(Ordering::SeqCst) >= self.succeeds_at
+    }
+
+    /// The GET responder: `before` until deleted, then 404.
+    pub fn get(&self, before: impl Respond) -> impl Respond {
+        let me = self.clone();
+        move |r: &Request| {
+            if me.gone() {
+                ResponseTemplate::new(404)
+            } else {
+                before.respond(r)
+            }
+        }
+    }
+
+    /// The DELETE responder: `inner`, counting the requests.
+    pub fn delete(&self, inner: impl Respond) -> impl Respond {
+        let me = self.clone();
+        move |r: &Request| {
+            me.deletes.fetch_add(1, Ordering::SeqCst);
+            inner.respond(r)
+        }
+    }
+}
+
 /// A redirect to `location`.
 pub fn redirect(status: u16, location: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).insert_header("location", location)
