@@ -1,0 +1,131 @@
+//! Rules from evidence (`bacaudit init`): what the services answered, in a snapshot or a live
+//! crawl, turned into a commented rules file.
+//!
+//! ```text
+//! samples ─> services ─> kinds (path templates, list pages, JSON:API types, timestamps)
+//!        ─> rules without links ─> links (URL members via the extractor, id members by
+//!           inclusion) ─> orphan rules ─> rules file (checked by the rules loader)
+//! ```
+//!
+//! Every proposal keeps the evidence that chose it ([`model`]); [`write`] turns it into
+//! comments. Nothing is guessed silently: what the evidence cannot decide is written
+//! commented out, and what was seen but not understood is listed at the end of the file.
+
+mod kinds;
+mod links;
+pub mod model;
+mod orphans;
+mod sample;
+mod services;
+mod shape;
+pub mod template;
+mod write;
+
+use std::path::Path;
+
+pub use model::{Proposal, ServiceP};
+pub use sample::{Collector, Sample, Samples};
+
+/// Why nothing could be proposed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InferError {
+    /// No answered exchange with a JSON body inside the services.
+    #[error("{0}")]
+    NoEvidence(String),
+    /// The file written did not pass the rules loader (a bug: please report it).
+    #[error("the proposed rules do not load ({0}); this is a bug in `init`")]
+    Invalid(String),
+}
+
+/// What [`infer`] proposes: the rules file text and its counts.
+#[derive(Debug, Clone)]
+pub struct Inferred {
+    pub toml: String,
+    pub proposal: Proposal,
+}
+
+impl Inferred {
+    /// One line per count: kinds, links, orphan rules, commented-out alternatives, notes.
+    pub fn summary(&self) -> String {
+        let p = &self.proposal;
+        let active = p.links.iter().filter(|l| l.active).count();
+        let orphans = p
+            .kinds
+            .iter()
+            .filter(|k| k.orphan.as_ref().is_some_and(|o| o.active))
+            .count();
+        let undecided = p.links.len() - active
+            + p.kinds
+                .iter()
+                .filter(|k| k.orphan.as_ref().is_some_and(|o| !o.active))
+                .count();
+        format!(
+            "proposed {} services, {} kinds, {} links, {} orphan rules; {} alternatives \
+             commented out; {} things seen but not understood (listed at the end of the file)\n",
+            p.services.len(),
+            p.kinds.len(),
+            active,
+            orphans,
+            undecided,
+            p.notes.len()
+        )
+    }
+}
+
+/// Proposes rules from `samples`. `given`: the services to use (from `--service` or a
+/// partial rules file); None finds one per origin. `source` says where the samples came from
+/// (written in the file's first comment).
+pub fn infer(
+    samples: &Samples,
+    given: Option<Vec<ServiceP>>,
+    source: &str,
+) -> Result<Inferred, InferError> {
+    let list = &samples.list;
+    let services = match given {
+        Some(s) => s,
+        None => services::from_samples(list),
+    };
+    let mut p = Proposal {
+        services,
+        source: source.to_string(),
+        samples: list.len(),
+        ..Proposal::default()
+    };
+    if samples.unanswered > 0 {
+        p.notes.push(format!(
+            "{} fetches got no HTTP answer (timeouts, refused connections): not read",
+            model::count(samples.unanswered)
+        ));
+    }
+    let inside = list
+        .iter()
+        .filter(|s| {
+            s.ok() && !s.body.is_empty() && kinds::service_of(&p.services, &s.url).is_some()
+        })
+        .count();
+    if inside == 0 {
+        return Err(InferError::NoEvidence(format!(
+            "{source}: no answered JSON resource inside the services ({} exchanges read): \
+             nothing to infer rules from",
+            list.len()
+        )));
+    }
+    let mut notes = Vec::new();
+    p.kinds = kinds::find(&p.services, list, &mut notes);
+    p.notes.extend(notes);
+    let first = compile(&write::toml(&p, false))?;
+    links::find(&first, &mut p, list);
+    orphans::propose(&mut p);
+    let toml = write::toml(&p, true);
+    compile(&toml)?;
+    Ok(Inferred { toml, proposal: p })
+}
+
+/// Compiles a proposed file with the real rules loader. Credentials named by a partial rules
+/// file are not read (nothing is requested with these rules).
+fn compile(text: &str) -> Result<crate::rules::Rules, InferError> {
+    crate::rules::parse(Path::new("proposed.toml"), text, &|_| {
+        Some("unused-by-init".to_string())
+    })
+    .map_err(|e| InferError::Invalid(e.to_string()))
+}
