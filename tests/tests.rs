@@ -11,6 +11,7 @@ mod explain;
 mod fuzz_regressions;
 mod headers;
 mod hostile;
+mod init;
 mod layers;
 mod live;
 mod proxy;
