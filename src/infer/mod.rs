@@ -129,3 +129,99 @@ fn compile(text: &str) -> Result<crate::rules::Rules, InferError> {
     })
     .map_err(|e| InferError::Invalid(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Samples from snapshot lines.
+    fn samples(lines: &[String]) -> Samples {
+        let mut snap = crate::source::Snapshot::default();
+        snap.add_text(Path::new("t.ndjson"), lines.join("\n").into())
+            .unwrap();
+        Samples::from_snapshot(&snap)
+    }
+
+    fn line(url: &str, body: serde_json::Value) -> String {
+        serde_json::json!({"url": url, "status": 200, "body": body}).to_string()
+    }
+
+    /// Two kinds share one id space and a member no name ties to either: both links are
+    /// written commented out, saying the evidence cannot decide; a UUID template with a
+    /// trailing slash and a slug template are found; the file loads.
+    #[test]
+    fn a_shared_id_space_is_left_undecided() {
+        let mut lines = Vec::new();
+        for i in 1..=12 {
+            lines.push(line(
+                &format!("http://127.0.0.1:9001/things/{i}/"),
+                serde_json::json!({"id": i, "ref": 13 - i}),
+            ));
+            lines.push(line(
+                &format!("http://127.0.0.1:9002/widgets/{i}"),
+                serde_json::json!({"id": i}),
+            ));
+        }
+        for (n, slug) in ["red-kettle", "blue-lamp", "steel-drill"]
+            .iter()
+            .enumerate()
+        {
+            lines.push(line(
+                &format!("http://127.0.0.1:9003/products/{slug}"),
+                serde_json::json!({"name": slug, "n": n}),
+            ));
+        }
+        lines.push(line(
+            "http://127.0.0.1:9004/carts/0b0a1c1e-7c36-4a4e-9d1a-52d2d6c7f001",
+            serde_json::json!({"product": "http://127.0.0.1:9003/products/blue-lamp"}),
+        ));
+        let out = infer(&samples(&lines), None, "a test").unwrap();
+        let t = &out.toml;
+        assert!(t.contains("path = \"/things/{id}/\""), "{t}");
+        assert!(t.contains("path = \"/products/{id}\""), "{t}");
+        assert!(
+            t.contains("path = \"/carts/{id}\""),
+            "a lone UUID is an id: {t}"
+        );
+        assert!(t.contains("# [kinds.thing.links.ref]"), "{t}");
+        assert!(t.contains("# [kinds.thing.links.ref-2]"), "{t}");
+        assert!(t.contains("the evidence cannot decide"), "{t}");
+        assert!(t.contains("[kinds.cart.links.product]\n"), "{t}");
+        assert!(t.contains("pointer = \"/product\""), "{t}");
+        let active: Vec<&str> = out
+            .proposal
+            .links
+            .iter()
+            .filter(|l| l.active)
+            .map(|l| l.name.as_str())
+            .collect();
+        assert_eq!(active, ["product"]);
+    }
+
+    #[test]
+    fn json_suffixes_keep_the_whole_segment_and_say_so() {
+        let lines: Vec<String> = (1..=3)
+            .map(|i| {
+                line(
+                    &format!("http://127.0.0.1:9001/customers/{i}.json"),
+                    serde_json::json!({"id": i}),
+                )
+            })
+            .collect();
+        let out = infer(&samples(&lines), None, "a test").unwrap();
+        assert!(
+            out.toml.contains("path = \"/customers/{id}\""),
+            "{}",
+            out.toml
+        );
+        assert!(out.toml.contains("ids end in `.json`"), "{}", out.toml);
+    }
+
+    #[test]
+    fn no_evidence_is_an_error() {
+        let err = infer(&samples(&[]), None, "the snapshot x.ndjson").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("the snapshot x.ndjson: no answered JSON"));
+    }
+}
