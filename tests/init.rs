@@ -322,3 +322,36 @@ fn bad_inputs_exit_2_naming_the_file_or_url() {
             "service `customers` at http://127.0.0.1:{port}/ did not answer"
         )));
 }
+
+/// A partial rules file names the services (and keeps their other keys); the snapshot gives
+/// the evidence.
+#[test]
+fn a_partial_rules_file_names_the_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let partial = dir.path().join("partial.toml");
+    std::fs::write(
+        &partial,
+        "[services.crm]\nbase_url = \"http://127.0.0.1:8081/\"\nseeds = [\"/customers\"]\n\
+         concurrency = 4\n\n[services.shop]\nbase_url = \"http://127.0.0.1:8082/\"\n\
+         seeds = [\"/orders\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("r.toml");
+    bin()
+        .args(["init", "-q", "--rules"])
+        .arg(&partial)
+        .arg("--snapshot")
+        .arg(root().join("fixtures/bac-talk/synchronized-backup.ndjson"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let r = rules::load(&out).unwrap();
+    let services: Vec<(&str, Option<usize>)> = r
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.concurrency))
+        .collect();
+    assert_eq!(services, [("crm", Some(4)), ("shop", None)]);
+    assert_eq!(r.kind(r.links[0].to).name, "customer");
+}
