@@ -355,3 +355,59 @@ fn a_partial_rules_file_names_the_services() {
     assert_eq!(services, [("crm", Some(4)), ("shop", None)]);
     assert_eq!(r.kind(r.links[0].to).name, "customer");
 }
+
+/// An OpenAPI spec beside the data: the kind and the link the data shows are confirmed in
+/// their comments; what only the spec says is written commented out. A malformed spec exits 2
+/// naming the file and line.
+#[test]
+fn openapi_specs_confirm_or_stay_commented_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.toml");
+    let spec = root().join("tests/fixtures/openapi/orders.yaml");
+    bin()
+        .args(["init", "-q", "--snapshot"])
+        .arg(root().join("fixtures/bac-talk/synchronized-backup.ndjson"))
+        .arg("--openapi")
+        .arg(format!("orders={}", spec.display()))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let r = rules::load(&out).unwrap();
+    assert_eq!(
+        links(&r),
+        BTreeSet::from([("order".into(), "/customer_id".into(), "customer".into())]),
+        "{text}"
+    );
+    // Comments as one text (they are wrapped where the temporary path makes them long).
+    let text = text.replace("\n# #  ", " ").replace("\n#  ", " ");
+    assert!(text.contains("declares `GET /orders/{id}` too"), "{text}");
+    assert!(text.contains("orders.yaml agrees"), "{text}");
+    assert!(text.contains("# [kinds.order.links.coupon]"), "{text}");
+    assert!(text.contains("no value in the sample shows it"), "{text}");
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "openapi: 3.0.0\npaths: {\n  /a: [\n").unwrap();
+    bin()
+        .args(["init", "--snapshot"])
+        .arg(root().join("fixtures/bac-talk/synchronized-backup.ndjson"))
+        .arg("--openapi")
+        .arg(format!("orders={}", bad.display()))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad.yaml: not YAML"))
+        .stderr(predicates::str::contains("line"));
+    let swagger = dir.path().join("swagger.json");
+    std::fs::write(&swagger, r#"{"swagger":"2.0","paths":{}}"#).unwrap();
+    bin()
+        .args(["init", "--snapshot"])
+        .arg(root().join("fixtures/bac-talk/synchronized-backup.ndjson"))
+        .arg("--openapi")
+        .arg(format!("nope={}", swagger.display()))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "swagger.json: not an OpenAPI 3 document",
+        ));
+}

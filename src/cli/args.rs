@@ -336,6 +336,10 @@ pub struct InitCmd {
     /// Overwrite --out if it exists.
     #[arg(long)]
     pub force: bool,
+    /// An OpenAPI 3 spec (JSON or YAML) of service NAME, read beside the data: what it
+    /// declares confirms what the data shows, or is written commented out. May repeat.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub openapi: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// Seconds before a request times out.

@@ -89,6 +89,7 @@ async fn init_rules(i: InitCmd, session: &Session) -> Result<Output, Error> {
         rules: i.rules,
         out: i.out,
         force: i.force,
+        openapi: i.openapi,
         live: LiveOptions {
             timeout: seconds("--timeout", i.timeout)?,
             tls: tls_options(&i.tls)?,

@@ -10,7 +10,7 @@ use super::pipeline::live_crawl_options;
 use super::{Output, Session};
 use crate::crawl::{self, CrawlOptions, Fanout, Observer};
 use crate::error::Error;
-use crate::infer::{self, Collector, Inferred, Samples, ServiceP};
+use crate::infer::{self, openapi, Collector, Inferred, Samples, ServiceP};
 use crate::rules::{self, Rules};
 use crate::source::{LiveOptions, LiveSource, Snapshot};
 use crate::vocab::exit;
@@ -28,6 +28,8 @@ pub struct InitOptions {
     pub out: Option<PathBuf>,
     /// Overwrite `out` if it exists.
     pub force: bool,
+    /// `NAME=FILE`: an OpenAPI 3 spec (JSON or YAML) of service NAME, read beside the data.
+    pub openapi: Vec<String>,
     pub live: LiveOptions,
     pub crawl: CrawlOptions,
 }
@@ -42,23 +44,35 @@ pub async fn command(opts: &InitOptions, quiet: bool, session: &Session) -> Resu
             )));
         }
     }
+    let specs = opts
+        .openapi
+        .iter()
+        .map(|s| {
+            let (name, file) = s
+                .split_once('=')
+                .ok_or_else(|| Error::Usage(format!("--openapi `{s}`: expected NAME=FILE")))?;
+            openapi::load(name, Path::new(file)).map_err(Error::Other)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     let services = given_services(opts)?;
     let inferred = match &opts.snapshot {
         Some(path) => {
             let snapshot = Snapshot::load(path)?;
             let samples = Samples::from_snapshot(&snapshot);
             let source = format!("the snapshot {}", path.display());
-            infer::infer(&samples, services.map(|(s, _)| s), &source).map_err(infer_error)?
+            infer::infer_with(&samples, services.map(|(s, _)| s), &specs, &source)
+                .map_err(infer_error)?
         }
         None => {
             let Some((services, text)) = services else {
                 return Err(Error::Usage(
                     "init needs evidence: --snapshot PATH, or --service NAME=URL (repeat it) \
-                     or --rules PARTIAL.toml to crawl live services"
+                     or --rules PARTIAL.toml to crawl live services (an --openapi spec says \
+                     what may be there, the data what is)"
                         .into(),
                 ));
             };
-            live(opts, services, &text, session).await?
+            live(opts, services, &text, &specs, session).await?
         }
     };
     if !quiet {
@@ -217,6 +231,7 @@ async fn live(
     opts: &InitOptions,
     services: Vec<ServiceP>,
     text: &str,
+    specs: &[openapi::Spec],
     session: &Session,
 ) -> Result<Inferred, Error> {
     let path = opts.rules.clone().unwrap_or_else(|| "--service".into());
@@ -224,7 +239,8 @@ async fn live(
     let samples = crawl_samples(opts, first, session).await?;
     let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     let source = format!("a live crawl of {}", names.join(", "));
-    let inferred = infer::infer(&samples, Some(services.clone()), &source).map_err(infer_error)?;
+    let inferred =
+        infer::infer_with(&samples, Some(services.clone()), specs, &source).map_err(infer_error)?;
     if !inferred
         .proposal
         .kinds
@@ -235,7 +251,7 @@ async fn live(
     }
     let second = rules::parse(&path, &inferred.toml, &|name| std::env::var(name).ok())?;
     let samples = crawl_samples(opts, second, session).await?;
-    infer::infer(&samples, Some(services), &source).map_err(infer_error)
+    infer::infer_with(&samples, Some(services), specs, &source).map_err(infer_error)
 }
 
 /// One crawl; every service must answer something (else: exit 2 naming its seeds).

@@ -14,6 +14,7 @@
 mod kinds;
 mod links;
 pub mod model;
+pub mod openapi;
 mod orphans;
 mod sample;
 mod services;
@@ -32,6 +33,9 @@ pub enum InferError {
     /// No answered exchange with a JSON body inside the services.
     #[error("{0}")]
     NoEvidence(String),
+    /// An OpenAPI spec names a service that is not among the services.
+    #[error("{0}")]
+    UnknownService(String),
     /// The file written did not pass the rules loader (a bug: please report it).
     #[error("the proposed rules do not load ({0}); this is a bug in `init`")]
     Invalid(String),
@@ -80,6 +84,16 @@ pub fn infer(
     given: Option<Vec<ServiceP>>,
     source: &str,
 ) -> Result<Inferred, InferError> {
+    infer_with(samples, given, &[], source)
+}
+
+/// [`infer`], with OpenAPI specs beside the data ([`openapi`]).
+pub fn infer_with(
+    samples: &Samples,
+    given: Option<Vec<ServiceP>>,
+    specs: &[openapi::Spec],
+    source: &str,
+) -> Result<Inferred, InferError> {
     let list = &samples.list;
     let services = match given {
         Some(s) => s,
@@ -91,6 +105,18 @@ pub fn infer(
         samples: list.len(),
         ..Proposal::default()
     };
+    for spec in specs {
+        if !p.services.iter().any(|s| s.name == spec.service) {
+            let known: Vec<&str> = p.services.iter().map(|s| s.name.as_str()).collect();
+            return Err(InferError::UnknownService(format!(
+                "--openapi {}={}: no service `{}` (known: {})",
+                spec.service,
+                spec.file.display(),
+                spec.service,
+                known.join(", ")
+            )));
+        }
+    }
     if samples.unanswered > 0 {
         p.notes.push(format!(
             "{} fetches got no HTTP answer (timeouts, refused connections): not read",
@@ -113,8 +139,10 @@ pub fn infer(
     let mut notes = Vec::new();
     p.kinds = kinds::find(&p.services, list, &mut notes);
     p.notes.extend(notes);
+    openapi::kinds(&mut p, specs);
     let first = compile(&write::toml(&p, false))?;
     links::find(&first, &mut p, list);
+    openapi::links(&mut p, specs);
     orphans::propose(&mut p);
     let toml = write::toml(&p, true);
     compile(&toml)?;

@@ -20,7 +20,7 @@ fn comment(out: &mut String, prefix: &str, text: &str) {
         if line.len() > prefix.len() && line.len() + 1 + word.len() > WIDTH {
             out.push_str(line.trim_end());
             out.push('\n');
-            line = format!("{prefix}  ");
+            line = format!("{}  ", prefix.replace('-', " "));
         }
         if !line.ends_with(' ') {
             line.push(' ');
