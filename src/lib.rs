@@ -21,7 +21,8 @@
 //!   answers requests (live HTTP, a snapshot, a resumed recording); [`extract`] finds the
 //!   links in each response; [`graph`] holds the reference graph that [`crawl`] builds from the
 //!   seeds (fetch, retry, redirects, breaker; for `audit`, a scan on every core and a replay);
-//!   [`record`] writes a crawl as a snapshot; [`analyze`] turns the graph into findings;
+//!   [`record`] writes a crawl as a snapshot; [`infer`] proposes rules from what a snapshot
+//!   or a crawl shows (`init`); [`analyze`] turns the graph into findings;
 //!   [`model`] is the report document; [`plan`] adds compensations; [`explain`] adds causes,
 //!   diffs, what-ifs and clusters; [`report`] renders the document; [`gate`] decides the exit
 //!   code; [`serve`] plays a snapshot back as live services;
@@ -39,6 +40,7 @@ pub mod extract;
 pub mod gate;
 pub mod graph;
 pub mod http;
+pub mod infer;
 pub mod intern;
 pub mod json;
 pub mod model;

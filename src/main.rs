@@ -83,11 +83,13 @@ fn tune_memory() {
     }
 }
 
-/// Whether the command was asked not to draw a progress bar (only `crawl` and `audit` have one).
+/// Whether the command was asked not to draw a progress bar (only `crawl`, `audit` and a live
+/// `init` have one).
 fn quiet(command: &Command) -> bool {
     match command {
         Command::Crawl(c) => c.common.quiet,
         Command::Audit(a) => a.common.quiet,
+        Command::Init(i) => i.quiet || i.snapshot.is_some(),
         _ => true,
     }
 }

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["graph"],
     &["crawl"],
     &["record"],
+    &["infer"],
     &["analyze"],
     &["model"],
     &["error"],

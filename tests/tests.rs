@@ -14,6 +14,7 @@ mod fuzz_regressions;
 mod gentle;
 mod headers;
 mod hostile;
+mod init;
 mod layers;
 mod live;
 mod parity;

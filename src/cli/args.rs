@@ -34,6 +34,8 @@ pub enum Command {
     Serve(ServeCmd),
     /// Run the bundled scenario end to end: serve a restored shop, crawl it, report.
     Demo(DemoCmd),
+    /// Propose a rules file from what the services show (a snapshot or a live crawl).
+    Init(InitCmd),
     /// Print (or with --execute, perform) the compensating operations of a report.
     Apply(ApplyCmd),
     /// Write a baseline file accepting every finding of a report.
@@ -337,6 +339,41 @@ pub struct ServeCmd {
     #[arg(long, value_name = "[SERVICE=]MS")]
     pub slow_under_load: Vec<String>,
     /// No `serving …` lines; only errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitCmd {
+    /// Read the evidence from this snapshot (an NDJSON file or a folder of them); best one
+    /// from before a disaster, where the relationships still hold.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: Option<PathBuf>,
+    /// Crawl this service live from this seed URL (its base URL is the seed's folder). May
+    /// repeat, also for more seeds of one service.
+    #[arg(long = "service", value_name = "NAME=URL")]
+    pub services: Vec<String>,
+    /// A partial rules file: its services are crawled (or, with --snapshot, named) and kept.
+    #[arg(long, value_name = "PARTIAL.toml")]
+    pub rules: Option<PathBuf>,
+    /// Write the proposed rules here [default: stdout]; an existing file needs --force.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// An OpenAPI 3 spec (JSON or YAML) of service NAME, read beside the data: what it
+    /// declares confirms what the data shows, or is written commented out. May repeat.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub openapi: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Seconds before a request times out.
+    #[arg(long, value_name = "SECS", env = "BACAUDIT_TIMEOUT", default_value_t = LiveOptions::default().timeout.as_secs_f64())]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
 }

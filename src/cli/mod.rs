@@ -8,6 +8,7 @@ mod options;
 use crate::commands::apply::{self, ApplyOptions};
 use crate::commands::demo::{self, DemoOptions};
 use crate::commands::explain::{self, DiffOptions};
+use crate::commands::init::{self, InitOptions};
 use crate::commands::pipeline::{self, CommonOptions, RunOutput};
 use crate::commands::{baseline, serve, Output, Session};
 use crate::crawl::CrawlOptions;
@@ -30,6 +31,7 @@ pub async fn run(command: Command, session: &Session) -> Result<Output, Error> {
         Command::Whatif(w) => whatif(w).await,
         Command::Clusters(c) => clusters(c).await,
         Command::Serve(s) => serve_snapshot(s, session).await,
+        Command::Init(i) => init_rules(i, session).await,
         Command::Completions(c) => Ok(manual::completions(c.shell)),
         Command::Man(m) => manual::man(m),
         Command::Demo(d) => {
@@ -69,6 +71,34 @@ async fn crawl(c: CrawlCmd, session: &Session) -> Result<Output, Error> {
         None => pipeline::crawl(&opts, live, c.record.as_deref(), observer, stop).await,
     }
     .map(RunOutput::into_output)
+}
+
+async fn init_rules(i: InitCmd, session: &Session) -> Result<Output, Error> {
+    let crawl = CrawlOptions {
+        concurrency: i.limits.concurrency.max(1),
+        retry: RetryPolicy {
+            retries: i.limits.retries,
+            ..RetryPolicy::default()
+        },
+        max_resources: i.limits.max_resources,
+        max_depth: i.limits.max_depth,
+        ..CrawlOptions::default()
+    };
+    let opts = InitOptions {
+        snapshot: i.snapshot,
+        services: i.services,
+        rules: i.rules,
+        out: i.out,
+        force: i.force,
+        openapi: i.openapi,
+        live: LiveOptions {
+            timeout: seconds("--timeout", i.timeout)?,
+            tls: tls_options(&i.tls)?,
+            ..LiveOptions::default()
+        },
+        crawl,
+    };
+    init::command(&opts, i.quiet, session).await
 }
 
 async fn apply_plan(a: ApplyCmd) -> Result<Output, Error> {

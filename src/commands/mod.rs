@@ -10,6 +10,7 @@ pub mod apply;
 pub mod baseline;
 pub mod demo;
 pub mod explain;
+pub mod init;
 pub mod pipeline;
 pub mod serve;
 
