@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bacaudit::crawl::CrawlOptions;
 use bacaudit::rules::{BrokenAction, ClientAuth, OAuth2, Rules, Secret};
 use bacaudit::vocab::FindingKind;
 use base64::Engine as _;
@@ -176,7 +177,12 @@ async fn a_401_renews_the_token_once_and_the_request_is_retried_once() {
     let seeds: Vec<String> = (1..=6).map(|i| format!("/p/{i}")).collect();
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
     let rules = api_rules(&api.uri(), &seeds, &format!("{}/token", idp.uri()));
-    let c = crawl_live(&rules, Default::default(), fast(0)).await;
+    // All six in flight at once with the first token (an adaptive limit would start at 4).
+    let opts = CrawlOptions {
+        adaptive: false,
+        ..fast(0)
+    };
+    let c = crawl_live(&rules, Default::default(), opts).await;
     for s in &seeds {
         let o = c.outcome(&url(&api.uri(), s));
         assert!(o.is_ok(), "{s}: {o:?}");
