@@ -330,7 +330,13 @@ impl Client {
                     "{prefix}{} answered {}{}",
                     req.verb,
                     answer.status,
-                    refusal_hint(&self.rules, &req, content_type, answer.status)
+                    refusal_hint(
+                        &self.rules,
+                        &req,
+                        content_type,
+                        answer.status,
+                        op.method == vocab::Method::Put
+                    )
                 ),
             );
         }
@@ -515,7 +521,13 @@ pub(super) fn pick_dialect(
 }
 
 /// What to change when a service refuses a write (415 and 405 say the dialect is wrong).
-fn refusal_hint(rules: &Rules, req: &Request, content_type: Option<&str>, status: u16) -> String {
+fn refusal_hint(
+    rules: &Rules,
+    req: &Request,
+    content_type: Option<&str>,
+    status: u16,
+    creating: bool,
+) -> String {
     let service = Url::parse(&req.url)
         .ok()
         .and_then(|u| rules.service_of(&u))
@@ -527,7 +539,7 @@ fn refusal_hint(rules: &Rules, req: &Request, content_type: Option<&str>, status
              [services.{service}]",
             content_type.unwrap_or("that body")
         ),
-        (404 | 405, Verb::Put) if req.content_type.is_some() => format!(
+        (404 | 405, Verb::Put) if creating => format!(
             ": the service does not create by PUT; set `create = \"post\"` in [services.{service}]"
         ),
         (405, Verb::Patch) => format!(
