@@ -142,7 +142,7 @@ fn collections(
     kinds: &mut Vec<KindP>,
     notes: &mut Vec<String>,
 ) {
-    // page path → (sample, element pointer, element id by candidate pointer)
+    // list page path (query left out) → the samples of it
     let mut pages: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &i in mine {
         let Some(body) = samples[i].json() else {

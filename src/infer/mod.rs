@@ -4,10 +4,11 @@
 //! ```text
 //! samples ─> services ─> kinds (path templates, list pages, JSON:API types, timestamps)
 //!        ─> rules without links ─> links (URL members via the extractor, id members by
-//!           inclusion) ─> orphan rules ─> rules file (checked by the rules loader)
+//!           inclusion) ─> [OpenAPI specs: confirm or comment out] ─> orphan rules
+//!        ─> rules file (checked by the rules loader)
 //! ```
 //!
-//! Every proposal keeps the evidence that chose it ([`model`]); [`write`] turns it into
+//! Every proposal keeps the evidence that chose it ([`model`]); `write` turns it into
 //! comments. Nothing is guessed silently: what the evidence cannot decide is written
 //! commented out, and what was seen but not understood is listed at the end of the file.
 

@@ -1,5 +1,5 @@
 //! The proposal as inference builds it: services, kinds and links, each with the evidence
-//! that chose it (written as comments by [`write`](super::write)).
+//! that chose it (written as comments by the `write` module).
 
 use std::collections::BTreeSet;
 
