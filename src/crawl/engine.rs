@@ -506,14 +506,7 @@ impl State {
             self.g.cut_services[s as usize] = true;
             return;
         }
-        // Pages first: a URL of no kind (a seed, a list page, a next page) is fetched before
-        // the items already queued, so discovery runs ahead and every service has work for its
-        // whole limit instead of waiting for the next page behind a hundred items.
-        if node.kind.is_none() {
-            self.queues[s as usize].push_front(id);
-        } else {
-            self.queues[s as usize].push_back(id);
-        }
+        self.queues[s as usize].push_back(id);
     }
 
     /// The services' limits as they are now.
