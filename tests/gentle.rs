@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bacaudit::crawl::CrawlOptions;
+use bacaudit::crawl::{CrawlOptions, RetryPolicy};
 use bacaudit::model::{Origin, Report};
 use bacaudit::serve::{self, Fragility, Load, ServeHandle, ServeOptions};
 use bacaudit::source::{LiveOptions, Snapshot};
@@ -171,9 +171,17 @@ async fn a_saturated_service_is_backed_off_and_the_true_world_still_found() {
     let mut refused = Vec::new();
     for adaptive in [true, false] {
         let (h, rules, _dir) = fragile_world(fragility.clone(), |_| {}).await;
+        // Backoff about a round trip of the service: with 1 ms a retry would find the same
+        // requests still in flight and be refused again.
         let opts = CrawlOptions {
             adaptive,
-            ..fast(12)
+            retry: RetryPolicy {
+                retries: 12,
+                base: Duration::from_millis(25),
+                max_backoff: Duration::from_millis(200),
+                ..RetryPolicy::default()
+            },
+            ..fast(0)
         };
         let c = crawl_live(&rules, LiveOptions::default(), opts).await;
         refused.push(h.refused_over_capacity());

@@ -109,7 +109,8 @@ impl AdaptiveLimit {
                 limit: start as f64,
                 peak: start,
                 slow_start: true,
-                since_cut: 0,
+                // No cut yet: the first overload cuts at once.
+                since_cut: u32::MAX,
                 window_answers: 0,
                 window_sum_us: 0.0,
                 smoothed_us: 0.0,
@@ -136,15 +137,19 @@ impl AdaptiveLimit {
             return None;
         }
         let before = s.limit as usize;
-        s.floor.push(us);
-        s.smoothed_us = if s.smoothed_us == 0.0 {
-            us as f64
-        } else {
-            s.smoothed_us + SMOOTHING * (us as f64 - s.smoothed_us)
-        };
         s.since_cut = s.since_cut.saturating_add(1);
-        s.window_answers += 1;
-        s.window_sum_us += us as f64;
+        // Only real answers say how fast the service is: a 429 or 503 refused at once would
+        // pull the floor to a fraction of a millisecond and make every later window look slow.
+        if signal == Signal::Answered {
+            s.floor.push(us);
+            s.smoothed_us = if s.smoothed_us == 0.0 {
+                us as f64
+            } else {
+                s.smoothed_us + SMOOTHING * (us as f64 - s.smoothed_us)
+            };
+            s.window_answers += 1;
+            s.window_sum_us += us as f64;
+        }
         let window_passed = s.since_cut as f64 >= s.limit;
         let window_ended = s.window_answers as f64 >= s.limit;
         match signal {
@@ -306,6 +311,18 @@ mod tests {
             );
         }
         assert_eq!(l.limit(), 64);
+    }
+
+    #[test]
+    fn refusals_answered_at_once_do_not_lower_the_latency_floor() {
+        let l = AdaptiveLimit::adaptive(64);
+        feed(&l, 28, MS10, Signal::Answered);
+        // A saturated server refuses at once: one cut, and the 0.2 ms refusals are no floor
+        // that would make the usual 10 ms read as load.
+        feed(&l, 3, Duration::from_micros(200), Signal::Overloaded);
+        assert_eq!(l.limit(), 24);
+        feed(&l, 500, MS10, Signal::Answered);
+        assert!(l.limit() > 24, "{}", l.limit());
     }
 
     #[test]
